@@ -1,0 +1,294 @@
+package strategies
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/trace"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"reloadlab/strategies/config"
+	"reloadlab/strategies/safefile"
+	"reloadlab/strategies/store"
+	"reloadlab/strategies/trigger"
+)
+
+// DefaultEventLog is how many recent events a Reloader keeps.
+const DefaultEventLog = 256
+
+// Option configures a Reloader.
+type Option func(*options)
+
+type options struct {
+	sizeLimit   int64
+	eventLog    int
+	observer    func(Event)
+	triggerOpts []trigger.Option
+}
+
+func resolveOptions(opts []Option) options {
+	o := options{sizeLimit: safefile.DefaultLimit, eventLog: DefaultEventLog}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithSizeLimit sets the largest config file accepted (default
+// safefile.DefaultLimit, 64 MiB); pollhash reads with the same limit.
+func WithSizeLimit(n int64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.sizeLimit = n
+			o.triggerOpts = append(o.triggerOpts, trigger.WithSizeLimit(n))
+		}
+	}
+}
+
+// WithEventLog sets how many recent events are kept (default DefaultEventLog).
+func WithEventLog(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.eventLog = n
+		}
+	}
+}
+
+// WithObserver registers fn to be called, on the pipeline's goroutine, after
+// every recorded event (applied, rejected, trigger error). fn must be quick.
+func WithObserver(fn func(Event)) Option { return func(o *options) { o.observer = fn } }
+
+// WithTriggerOptions passes options to the trigger (intervals, debounce).
+func WithTriggerOptions(opts ...trigger.Option) Option {
+	return func(o *options) { o.triggerOpts = append(o.triggerOpts, opts...) }
+}
+
+// Reloader runs the reload pipeline for one config file into one store.
+// Create it with Strategy.NewReloader or NewReloader, then Start it. Its
+// methods are safe for concurrent use.
+type Reloader struct {
+	path    string
+	store   store.Store
+	trigger trigger.Trigger
+	opts    options
+	ring    *eventRing
+
+	runMu        sync.Mutex // serialises pipeline runs
+	servingHash  [sha256.Size]byte
+	rejectedHash [sha256.Size]byte
+	haveRejected bool
+
+	applied, rejected, unchanged, triggerErrors atomic.Uint64
+	lastError                                   atomic.Pointer[string]
+
+	pendMu  sync.Mutex
+	pending *trigger.Notice
+	wake    chan struct{}
+
+	watch io.Closer
+	done  chan struct{}
+	wg    sync.WaitGroup
+	state atomic.Int32 // 0 new, 1 started, 2 closed
+}
+
+// NewReloader returns a Reloader for the config at path that applies into s
+// when t fires.
+func NewReloader(path string, s store.Store, t trigger.Trigger, opts ...Option) *Reloader {
+	return newReloader(path, s, t, resolveOptions(opts))
+}
+
+func newReloader(path string, s store.Store, t trigger.Trigger, o options) *Reloader {
+	return &Reloader{
+		path: path, store: s, trigger: t, opts: o,
+		ring: newEventRing(o.eventLog),
+		wake: make(chan struct{}, 1),
+		done: make(chan struct{}),
+	}
+}
+
+// Store returns the store the Reloader applies into.
+func (r *Reloader) Store() store.Store { return r.store }
+
+// Trigger returns the trigger's name.
+func (r *Reloader) Trigger() string { return r.trigger.Name() }
+
+// Start starts the trigger, then loads the config once; a change made after
+// Start returns is seen. If the initial load is rejected, Start stops the
+// trigger and returns the reason: a service must not start on a bad config.
+func (r *Reloader) Start() error {
+	if !r.state.CompareAndSwap(0, 1) {
+		return errors.New("strategies: Reloader started twice or after Close")
+	}
+	w, err := r.trigger.Start(r.path, sink{r})
+	if err != nil {
+		r.state.Store(2)
+		return fmt.Errorf("strategies: start trigger %s: %w", r.trigger.Name(), err)
+	}
+	r.watch = w
+	ev := r.Reload(trigger.Notice{Reason: "initial load", Seen: time.Now()})
+	if ev.Outcome != Applied {
+		r.state.Store(2)
+		w.Close()
+		return fmt.Errorf("strategies: initial load of %s: %s", r.path, ev.Error)
+	}
+	r.applied.Store(0) // the initial load is not a reload
+	r.wg.Add(1)
+	go r.loop()
+	return nil
+}
+
+// Close stops the trigger and the pipeline goroutine. A run in progress
+// completes first.
+func (r *Reloader) Close() error {
+	if r.state.Swap(2) != 1 {
+		return nil
+	}
+	err := r.watch.Close()
+	close(r.done)
+	r.wg.Wait()
+	return err
+}
+
+func (r *Reloader) loop() {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-r.wake:
+			r.pendMu.Lock()
+			n := r.pending
+			r.pending = nil
+			r.pendMu.Unlock()
+			if n != nil {
+				r.Reload(*n)
+			}
+		}
+	}
+}
+
+// sink adapts the Reloader to trigger.Sink without exporting Fire and Error.
+type sink struct{ r *Reloader }
+
+// Fire coalesces notices: while one is pending, later ones are merged into
+// it, keeping the earliest detection time.
+func (s sink) Fire(n trigger.Notice) {
+	r := s.r
+	r.pendMu.Lock()
+	if r.pending == nil {
+		r.pending = &n
+	} else if n.Seen.Before(r.pending.Seen) {
+		r.pending.Seen = n.Seen
+	}
+	r.pendMu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s sink) Error(err error) {
+	r := s.r
+	r.triggerErrors.Add(1)
+	msg := err.Error()
+	r.lastError.Store(&msg)
+	r.record(Event{
+		Outcome: TriggerError, Trigger: r.trigger.Name(), Detected: time.Now(),
+		Version: r.store.Version(), PrevVersion: r.store.Version(), Error: msg,
+	})
+}
+
+func (r *Reloader) record(e Event) Event {
+	e = r.ring.add(e)
+	if r.opts.observer != nil {
+		r.opts.observer(e)
+	}
+	return e
+}
+
+// Reload runs the pipeline once, synchronously, as if the trigger had fired
+// with n, and returns what it did. Runs are serialised.
+func (r *Reloader) Reload(n trigger.Notice) Event {
+	r.runMu.Lock()
+	defer r.runMu.Unlock()
+
+	ctx, task := trace.NewTask(context.Background(), "reload")
+	defer task.End()
+	prev := r.store.Version()
+	ev := Event{
+		Outcome: Rejected, Trigger: r.trigger.Name(), Reason: n.Reason,
+		Detected: n.Seen, ReadStart: time.Now(), Version: prev, PrevVersion: prev,
+	}
+	reject := func(err error) Event {
+		ev.Error = err.Error()
+		r.rejected.Add(1)
+		r.lastError.Store(&ev.Error)
+		trace.Log(ctx, "reload", "rejected: "+ev.Error)
+		return r.record(ev)
+	}
+
+	var data []byte
+	var err error
+	trace.WithRegion(ctx, "reload.read", func() { data, err = safefile.Read(r.path, r.opts.sizeLimit) })
+	if err != nil {
+		return reject(err)
+	}
+	sum := sha256.Sum256(data)
+	ev.Bytes, ev.Hash = len(data), hex.EncodeToString(sum[:])
+	if sum == r.servingHash || (r.haveRejected && sum == r.rejectedHash) {
+		r.unchanged.Add(1)
+		ev.Outcome = Unchanged
+		return ev
+	}
+	var snap *config.Snapshot
+	trace.WithRegion(ctx, "reload.parse", func() { snap, err = config.Parse(data) })
+	if err != nil {
+		r.rejectedHash, r.haveRejected = sum, true
+		return reject(err)
+	}
+	ev.Keys = snap.Len()
+	ev.Version = snap.Version()
+	ev.ApplyStart = time.Now()
+	trace.WithRegion(ctx, "reload.apply", func() { r.store.Apply(snap) })
+	ev.ApplyEnd = time.Now()
+	r.servingHash, r.haveRejected = sum, false
+	ev.Outcome = Applied
+	r.applied.Add(1)
+	trace.Log(ctx, "reload", "applied version "+strconv.FormatInt(ev.Version, 10)+" ("+n.Reason+")")
+	return r.record(ev)
+}
+
+// Status is a Reloader's counters and recent events.
+type Status struct {
+	Store         string  `json:"store"`
+	Trigger       string  `json:"trigger"`
+	Path          string  `json:"path"`
+	Version       int64   `json:"version"`
+	Reloads       uint64  `json:"reloads"`   // applied since start, not counting the initial load
+	Rejected      uint64  `json:"rejected"`  // files rejected
+	Unchanged     uint64  `json:"unchanged"` // runs that found the content unchanged
+	TriggerErrors uint64  `json:"trigger_errors"`
+	LastError     string  `json:"last_error"`
+	Events        []Event `json:"events"`
+}
+
+// Status returns the counters and the events with Seq > after (0 for all
+// kept events).
+func (r *Reloader) Status(after uint64) Status {
+	st := Status{
+		Store: r.store.Name(), Trigger: r.trigger.Name(), Path: r.path,
+		Version: r.store.Version(), Reloads: r.applied.Load(), Rejected: r.rejected.Load(),
+		Unchanged: r.unchanged.Load(), TriggerErrors: r.triggerErrors.Load(),
+		Events: r.ring.since(after),
+	}
+	if p := r.lastError.Load(); p != nil {
+		st.LastError = *p
+	}
+	return st
+}

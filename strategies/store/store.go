@@ -1,0 +1,70 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	"reloadlab/strategies/config"
+)
+
+// Store holds the serving configuration.
+type Store interface {
+	// Name returns the store's registry name ("atomic", …).
+	Name() string
+	// Get returns the serving value of key. It is the hot path.
+	Get(key string) (string, bool)
+	// Apply makes s the serving configuration. Concurrent readers see either
+	// the old or the new value of each key; whether they can see a mix across
+	// keys depends on the store (see Viewer).
+	Apply(s *config.Snapshot)
+	// Version returns the version of the last completed Apply (0 before any).
+	Version() int64
+}
+
+// Viewer is implemented by stores that can hand out a request-scoped,
+// consistent view: every key read through one View comes from one version.
+type Viewer interface {
+	View() *config.Snapshot
+}
+
+// kinds is the registry of stores in presentation order.
+var kinds = []struct {
+	name, desc string
+	new        func() Store
+}{
+	{"lockmap", "sync.RWMutex + map updated in place under the write lock", func() Store { return NewLockMap() }},
+	{"lockswap", "sync.RWMutex guarding a snapshot pointer; new map built outside the lock", func() Store { return NewLockSwap() }},
+	{"syncmap", "sync.Map with per-key Store/Delete; never atomic across keys", func() Store { return NewSyncMap() }},
+	{"atomic", "atomic.Pointer to an immutable snapshot; one atomic load per read", func() Store { return NewAtomic() }},
+}
+
+// Names returns the names of all stores.
+func Names() []string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = k.name
+	}
+	return names
+}
+
+// Describe returns a one-line description of the named store, or "" if the
+// name is unknown.
+func Describe(name string) string {
+	for _, k := range kinds {
+		if k.name == name {
+			return k.desc
+		}
+	}
+	return ""
+}
+
+// New returns an empty store of the named kind, or an error listing the valid
+// names.
+func New(name string) (Store, error) {
+	for _, k := range kinds {
+		if k.name == name {
+			return k.new(), nil
+		}
+	}
+	return nil, fmt.Errorf("store: unknown store %q (valid: %s)", name, strings.Join(Names(), ", "))
+}
