@@ -34,9 +34,9 @@ type Event struct {
 	Version     int64     `json:"version"`      // applied version; for other outcomes the version still serving
 	PrevVersion int64     `json:"prev_version"` // version serving before the run
 	Trigger     string    `json:"trigger"`
-	Reason      string    `json:"reason"`              // what the trigger saw
-	Detected    time.Time `json:"detected"`            // when the trigger first saw the change
-	ReadStart   time.Time `json:"read_start"`          // when the pipeline began reading
+	Reason      string    `json:"reason"`               // what the trigger saw
+	Detected    time.Time `json:"detected"`             // when the trigger first saw the change
+	ReadStart   time.Time `json:"read_start"`           // when the pipeline began reading
 	ApplyStart  time.Time `json:"apply_start,omitzero"` // Applied only
 	ApplyEnd    time.Time `json:"apply_end,omitzero"`   // Applied only
 	Bytes       int       `json:"bytes"`

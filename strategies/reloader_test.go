@@ -212,7 +212,7 @@ func TestStartRejectsBadInitialConfig(t *testing.T) {
 func TestResolve(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name, preset, store, trigger string
+		name, preset, store, trigger  string
 		wantName, wantStore, wantTrig string
 		err                           string
 	}{

@@ -13,7 +13,9 @@ func models() []Pattern {
 			Name:           "inplace",
 			Models:         "shell redirection (echo > f), `cp` over an existing file (GNU/BSD cp: \"the target file is not unlinked before the copy\"), VS Code and nano saves (truncate, then write: microsoft/vscode#98063, spf13/viper#142)",
 			ChangesContent: true,
-			write:          one(func(_ context.Context, dir, name string, data []byte) error { return writeInPlace(Path(dir, name), data) }),
+			write: one(func(_ context.Context, dir, name string, data []byte) error {
+				return writeInPlace(Path(dir, name), data)
+			}),
 		},
 		{
 			Name:           "inplace-slow",

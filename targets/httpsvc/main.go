@@ -197,4 +197,3 @@ func requestKeys(path string, n int, limit int64) ([]string, error) {
 	}
 	return slices.Compact(keys), nil
 }
-

@@ -113,7 +113,7 @@ func (s *server) serveRoot(w http.ResponseWriter, _ *http.Request) {
 
 // reloadStatus is the /debug/reload document.
 type reloadStatus struct {
-	Strategy       string `json:"strategy"`
+	Strategy string `json:"strategy"`
 	strategies.Status
 	TornRequests   uint64   `json:"torn_requests"`
 	TornCheck      string   `json:"torn_check"` // "ok", or "n/a" when values do not follow the version convention

@@ -122,4 +122,3 @@ func shellQuote(args []string) string {
 	}
 	return strings.Join(q, " ")
 }
-
