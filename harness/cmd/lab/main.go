@@ -6,6 +6,7 @@
 //	lab list                      presets, stores, triggers, write patterns
 //	lab micro   [flags]           go test micro benchmarks → results/micro
 //	lab bench   [flags]           one strategy under load → results/<strategy>
+//	lab detect  [flags]           trigger × write pattern × file system → results/detect
 //
 // Run `lab <command> -h` for a command's flags.
 package main
@@ -47,6 +48,8 @@ func commands() []command {
 	return []command{
 		{"list", "print presets, stores, triggers and write patterns", runList},
 		{"micro", "run the store micro benchmarks into results/micro", runMicro},
+		{"bench", "run one strategy under load while its config changes → results/<strategy>", runBench},
+		{"detect", "which trigger notices which change on which file system → results/detect", runDetect},
 	}
 }
 
