@@ -27,6 +27,7 @@
 //	-size-limit BYTES      largest config accepted (default 64 MiB)
 //	-metrics-interval D    runtime/metrics sampling period (default 10ms)
 //	-metrics-keep N        samples kept in memory (default 60000)
+//	-events-keep N         reload events kept in memory (default 1024)
 //
 // # Endpoints
 //

@@ -44,6 +44,7 @@ type options struct {
 	sizeLimit       int64
 	metricsInterval time.Duration
 	metricsKeep     int
+	eventsKeep      int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -63,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.sizeLimit, "size-limit", safefile.DefaultLimit, "largest config file accepted, in `bytes`")
 	fs.DurationVar(&o.metricsInterval, "metrics-interval", telemetry.DefaultInterval, "runtime/metrics sampling period")
 	fs.IntVar(&o.metricsKeep, "metrics-keep", telemetry.DefaultKeep, "runtime/metrics samples kept in memory")
+	fs.IntVar(&o.eventsKeep, "events-keep", 1024, "reload events kept in memory")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -119,6 +121,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	rel, err := strat.NewReloader(o.config,
 		strategies.WithSizeLimit(o.sizeLimit),
+		strategies.WithEventLog(o.eventsKeep),
 		strategies.WithTriggerOptions(
 			trigger.WithPollInterval(o.pollInterval),
 			trigger.WithDebounce(o.debounce),

@@ -24,6 +24,7 @@ import (
 	"reloadlab/strategies/config"
 	"reloadlab/strategies/store"
 	"reloadlab/strategies/trigger"
+	"reloadlab/targets/debugapi"
 )
 
 // tornStore serves each key from a version chosen by the test.
@@ -208,17 +209,17 @@ func (s *syncWriter) String() string {
 	return s.b.String()
 }
 
-func (tg *target) status(t *testing.T) reloadStatus {
+func (tg *target) status(t *testing.T) debugapi.ReloadStatus {
 	t.Helper()
 	resp, err := http.Get(tg.base + "/debug/reload")
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	var st reloadStatus
+	var st debugapi.ReloadStatus
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
 	return st
 }
 
-func (tg *target) waitStatus(t *testing.T, what string, cond func(reloadStatus) bool) reloadStatus {
+func (tg *target) waitStatus(t *testing.T, what string, cond func(debugapi.ReloadStatus) bool) debugapi.ReloadStatus {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -275,12 +276,12 @@ func TestTargetPresets(t *testing.T) {
 
 			renameIn(t, path, config.Generate(2, 100))
 			poke()
-			tg.waitStatus(t, "version 2", func(s reloadStatus) bool { return s.Version == 2 })
+			tg.waitStatus(t, "version 2", func(s debugapi.ReloadStatus) bool { return s.Version == 2 })
 			assert.Equal(t, `{"version":2}`, tg.root(t))
 
 			renameIn(t, path, []byte("version: 3\nnested:\n  not: allowed\n"))
 			poke()
-			st = tg.waitStatus(t, "the bad file to be rejected", func(s reloadStatus) bool { return s.Rejected == 1 })
+			st = tg.waitStatus(t, "the bad file to be rejected", func(s debugapi.ReloadStatus) bool { return s.Rejected == 1 })
 			assert.Equal(t, int64(2), st.Version, "the old config must keep serving")
 			assert.Contains(t, st.LastError, "nested mapping")
 			assert.Equal(t, `{"version":2}`, tg.root(t))

@@ -14,6 +14,7 @@ import (
 	"reloadlab/strategies"
 	"reloadlab/strategies/config"
 	"reloadlab/strategies/store"
+	"reloadlab/targets/debugapi"
 	"reloadlab/targets/telemetry"
 )
 
@@ -111,34 +112,18 @@ func (s *server) serveRoot(w http.ResponseWriter, _ *http.Request) {
 	w.Write(buf)
 }
 
-// reloadStatus is the /debug/reload document.
-type reloadStatus struct {
-	Strategy string `json:"strategy"`
-	strategies.Status
-	TornRequests   uint64   `json:"torn_requests"`
-	TornCheck      string   `json:"torn_check"` // "ok", or "n/a" when values do not follow the version convention
-	MissingKeyReqs uint64   `json:"missing_key_requests"`
-	Keys           []string `json:"keys"`
-	ConsistentView bool     `json:"consistent_view"`
-	GOMAXPROCS     int      `json:"gomaxprocs"`
-	PID            int      `json:"pid"`
-	FlightRecorder bool     `json:"flight_recorder"`
-	BlockRate      int64    `json:"block_profile_rate"`
-	MutexFraction  int64    `json:"mutex_profile_fraction"`
-}
-
 func (s *server) serveReload(w http.ResponseWriter, r *http.Request) {
 	after, err := sinceParam(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	st := reloadStatus{
+	st := debugapi.ReloadStatus{
 		Strategy: s.strategy.Name, Status: s.reloader.Status(after),
-		TornRequests: s.torn.Load(), TornCheck: "ok", MissingKeyReqs: s.missing.Load(),
+		TornRequests: s.torn.Load(), TornCheck: "ok", MissingKeyRequests: s.missing.Load(),
 		Keys: s.keys, ConsistentView: s.viewer != nil, GOMAXPROCS: runtime.GOMAXPROCS(0),
 		PID: os.Getpid(), FlightRecorder: s.flight.Running(),
-		BlockRate: s.blockRate.Load(), MutexFraction: s.mutexFraction.Load(),
+		BlockProfileRate: s.blockRate.Load(), MutexProfileFraction: s.mutexFraction.Load(),
 	}
 	if s.unconventional.Load() {
 		st.TornCheck = "n/a"

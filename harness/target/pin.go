@@ -1,0 +1,97 @@
+package target
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// Split returns the CPUs for the load generator and for the target: a
+// quarter of the CPUs (at least one) for load, the rest for the target.
+// With fewer than two CPUs it returns nil, nil: nothing can be separated.
+func Split(n int) (load, target []int) {
+	if n < 2 {
+		return nil, nil
+	}
+	nl := max(1, n/4)
+	for i := 0; i < n; i++ {
+		if i < nl {
+			load = append(load, i)
+		} else {
+			target = append(target, i)
+		}
+	}
+	return load, target
+}
+
+func cpuSet(cpus []int) unix.CPUSet {
+	var set unix.CPUSet
+	for _, c := range cpus {
+		set.Set(c)
+	}
+	return set
+}
+
+// PinSelf pins every existing thread of this process to cpus and sets
+// GOMAXPROCS to len(cpus); threads created later inherit the mask of the
+// thread that creates them. A nil cpus does nothing.
+func PinSelf(cpus []int) error {
+	if len(cpus) == 0 {
+		return nil
+	}
+	set := cpuSet(cpus)
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return fmt.Errorf("target: list threads: %w", err)
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.SchedSetaffinity(tid, &set); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("target: pin thread %d to CPUs %v: %w", tid, cpus, err)
+		}
+	}
+	runtime.GOMAXPROCS(len(cpus))
+	return nil
+}
+
+// withAffinity runs fn on a locked OS thread whose affinity is cpus, then
+// restores the thread's previous mask. A process forked from fn inherits
+// cpus. A nil cpus just runs fn.
+func withAffinity(cpus []int, fn func() error) error {
+	if len(cpus) == 0 {
+		return fn()
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return fmt.Errorf("target: read affinity: %w", err)
+	}
+	set := cpuSet(cpus)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("target: set affinity %v: %w", cpus, err)
+	}
+	defer unix.SchedSetaffinity(0, &old)
+	return fn()
+}
+
+// Affinity returns the CPUs process pid may run on.
+func Affinity(pid int) ([]int, error) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(pid, &set); err != nil {
+		return nil, fmt.Errorf("target: affinity of %d: %w", pid, err)
+	}
+	var cpus []int
+	for i := 0; i < 1024; i++ {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	return cpus, nil
+}

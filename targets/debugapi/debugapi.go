@@ -1,0 +1,40 @@
+// Package debugapi defines the documents a reloadlab target serves under
+// /debug/, so the target and the harness share one definition of each.
+//
+// GET /debug/reload[?since=SEQ] returns a ReloadStatus as JSON; events are
+// those with Seq > since. GET /debug/metrics[?since=SEQ] returns
+// telemetry.Sample JSON Lines (package targets/telemetry). GET
+// /debug/flightrecorder/snapshots returns []telemetry.Snapshot.
+package debugapi
+
+import "reloadlab/strategies"
+
+// ReloadStatus is the /debug/reload document: the reload pipeline's status
+// plus what the target's hot path observed.
+type ReloadStatus struct {
+	// Strategy is the preset name, or "<store>+<trigger>" when overridden.
+	Strategy string `json:"strategy"`
+	strategies.Status
+	// TornRequests counts requests that read keys from two versions.
+	TornRequests uint64 `json:"torn_requests"`
+	// TornCheck is "ok", or "n/a" once a value without the v<version>-
+	// prefix was read (the torn check cannot tell versions apart then).
+	TornCheck string `json:"torn_check"`
+	// MissingKeyRequests counts requests that found one of their keys absent.
+	MissingKeyRequests uint64 `json:"missing_key_requests"`
+	// Keys are the keys each request reads.
+	Keys []string `json:"keys"`
+	// ConsistentView is true when requests read through the store's
+	// request-scoped snapshot (store.Viewer).
+	ConsistentView bool `json:"consistent_view"`
+	// GOMAXPROCS of the target (set by its CPU affinity at start).
+	GOMAXPROCS int `json:"gomaxprocs"`
+	// PID of the target, for signalling it.
+	PID int `json:"pid"`
+	// FlightRecorder is true while flight recording is on.
+	FlightRecorder bool `json:"flight_recorder"`
+	// BlockProfileRate and MutexProfileFraction as last set through
+	// POST /debug/profiling (0 = off).
+	BlockProfileRate     int64 `json:"block_profile_rate"`
+	MutexProfileFraction int64 `json:"mutex_profile_fraction"`
+}
