@@ -1,0 +1,72 @@
+// Package fsmount gives the detect lab the file systems its trials run on:
+// the local disk, tmpfs, overlayfs (the container case) and a FUSE loopback
+// mount changed behind its back (the network file system case). The lab
+// mounts them itself and always unmounts them; where mounting is not
+// possible (not root, no overlay or FUSE support) Open returns an error
+// wrapping ErrSkipped that says why, and the lab skips that file system
+// instead of failing the run.
+//
+//	disk         a directory from os.MkdirTemp under the base directory, on
+//	             whatever file system holds it (Info.Type says which: ext4,
+//	             xfs, btrfs …; Open refuses a base on tmpfs so "disk" never
+//	             silently means RAM)
+//	tmpfs        mount -t tmpfs tmpfs <base>/tmpfs (size=256m), trials in
+//	             sub-directories
+//	overlay      one overlay mount per trial: the first version is written
+//	             into the lower layer (the image), the watchers watch and the
+//	             write pattern writes through the merged directory, so the
+//	             first change copies the file up, as in a container whose
+//	             config was baked into the image
+//	fuse-remote  a go-fuse loopback mount (fs.NewLoopbackRoot) of a backing
+//	             directory; the watchers watch the mount while the write
+//	             pattern changes the backing directory, out of band, as
+//	             another NFS client would: the content changes and no inotify
+//	             event reaches the watchers
+//
+// # Usage
+//
+//	f, err := fsmount.Open(fsmount.Tmpfs, base)
+//	if errors.Is(err, fsmount.ErrSkipped) { … report err, carry on … }
+//	defer f.Close()
+//	d, err := f.NewTrial("rename-03", func(dir string) error { return p.Init(dir, "config.yaml", v1) })
+//	defer d.Close()
+//	// watch d.Watch, write into d.Write
+//
+// NewBase creates the run's base directory with the process id in its name;
+// CleanStale detaches mounts and removes base directories left behind by a
+// lab process that died without cleaning up (a panic, SIGKILL). It never
+// touches the base of a process that is still running.
+//
+// # Parameters
+//
+//	WithFuseTimeouts   fuse-remote attribute, entry and negative-entry cache
+//	                   timeouts; DefaultFuseAttrTimeout (1s) each
+//
+// # FUSE caching and what it does to polling
+//
+// The kernel caches a FUSE file's attributes for AttrTimeout and its
+// directory entries for EntryTimeout, as an NFS client caches them for
+// actimeo (acregmin defaults to 3 s there). The lab uses 1 s: long enough to
+// show the effect, short enough that a 3 s deadline separates "late" from
+// "never". Effects on the triggers:
+//
+//   - poll (stat mtime+size) sees the old attributes until they expire: its
+//     latency on fuse-remote is up to AttrTimeout plus one poll interval;
+//   - pollhash and every pipeline read open the file; go-fuse's loopback
+//     Open does not ask for FOPEN_KEEP_CACHE, so each open drops the page
+//     cache and reads the new bytes at once. A read within AttrTimeout of a
+//     change that altered the size may still be cut at the old size (the
+//     kernel bounds reads by its cached i_size) and is then rejected by the
+//     parser, not applied;
+//   - no inotify event is ever generated for a change made in the backing
+//     directory, so fsnotify, dirwatch and the peers see nothing; robust
+//     sees it through its safety poll.
+//
+// # Linux notes
+//
+// Mounting needs CAP_SYS_ADMIN (root). go-fuse is mounted with DirectMount
+// (mount(2) directly; there is no fusermount binary on the lab machine).
+// Close unmounts with umount(2) and, when the mount is busy, falls back to a
+// lazy unmount (MNT_DETACH), so an interrupted run never leaves a mount
+// behind; base directories are removed only after their mounts are gone.
+package fsmount

@@ -1,0 +1,129 @@
+package fsmount
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestFileSystems mounts each file system for real, writes through the
+// trial's write directory and reads through its watch directory, then checks
+// that Close leaves no mount and no directory behind.
+func TestFileSystems(t *testing.T) {
+	t.Parallel()
+	base, baseType, err := NewBase("")
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, RemoveBase(base)) })
+	assert.NotEqual(t, "tmpfs", baseType)
+
+	tests := []struct {
+		name, wantType string
+	}{
+		{Disk, ""},
+		{Tmpfs, "tmpfs"},
+		{Overlay, "overlayfs"},
+		{FuseRemote, "fuse"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Open(tt.name, base, WithFuseTimeouts(0, 0, 0))
+			if errors.Is(err, ErrSkipped) {
+				t.Skip(err)
+			}
+			require.NoError(t, err)
+			info := f.Info()
+			assert.Equal(t, tt.name, info.Name)
+			if tt.wantType != "" {
+				assert.Equal(t, tt.wantType, info.Type)
+			}
+			assert.NotEmpty(t, info.Setup)
+
+			d, err := f.NewTrial("trial", func(dir string) error {
+				return os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("version: 1\n"), 0o644)
+			})
+			require.NoError(t, err)
+			got, err := os.ReadFile(filepath.Join(d.Watch, "config.yaml"))
+			require.NoError(t, err)
+			assert.Equal(t, "version: 1\n", string(got), "the first version is visible where watchers watch")
+
+			require.NoError(t, os.WriteFile(filepath.Join(d.Write, "config.yaml"), []byte("version: 2\n"), 0o644))
+			assert.Eventually(t, func() bool {
+				got, err := os.ReadFile(filepath.Join(d.Watch, "config.yaml"))
+				return err == nil && string(got) == "version: 2\n"
+			}, 5*time.Second, 20*time.Millisecond, "a write is visible where watchers watch")
+
+			watch := d.Watch
+			require.NoError(t, d.Close())
+			require.NoError(t, d.Close(), "Close twice is fine")
+			_, err = os.Stat(watch)
+			assert.True(t, os.IsNotExist(err), "the trial directory is gone: %v", err)
+			require.NoError(t, f.Close())
+			require.NoError(t, f.Close())
+			assert.Empty(t, mountsUnder(base), "no mount left under the base")
+		})
+	}
+}
+
+func TestOpenUnknownListsValid(t *testing.T) {
+	t.Parallel()
+	_, err := Open("nfs", t.TempDir())
+	require.Error(t, err)
+	for _, n := range Names() {
+		assert.Contains(t, err.Error(), n)
+	}
+	assert.Error(t, Lookup("ntfs"))
+	assert.NoError(t, Lookup(Overlay))
+}
+
+// TestCleanStale leaves a mount behind in a base directory named after a
+// process that is not running, as a crashed run would, and checks that
+// CleanStale detaches it and removes the directory, while a live process's
+// base is left alone.
+func TestCleanStale(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to leave a mount behind")
+	}
+	parent := t.TempDir()
+	dead := filepath.Join(parent, basePrefix+"999999999-x")
+	alive := filepath.Join(parent, basePrefix+strconv.Itoa(os.Getpid())+"-y")
+	require.NoError(t, mkdirs(filepath.Join(dead, "tmpfs"), alive))
+	require.NoError(t, mount("tmpfs", filepath.Join(dead, "tmpfs"), "tmpfs", 0, "size=1m"))
+	t.Cleanup(func() { RemoveBase(dead) })
+
+	cleaned, err := CleanStale(parent)
+	require.NoError(t, err)
+	assert.Equal(t, []string{dead}, cleaned)
+	assert.Empty(t, mountsUnder(dead))
+	_, err = os.Stat(dead)
+	assert.True(t, os.IsNotExist(err))
+	_, err = os.Stat(alive)
+	assert.NoError(t, err, "a running process's base is kept")
+}
+
+func TestBasePID(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		pid  int
+		ok   bool
+	}{
+		{basePrefix + "123-abc", 123, true},
+		{basePrefix + "abc-123", 0, false},
+		{basePrefix + "123", 0, false},
+		{"other-123-abc", 0, false},
+	}
+	for _, tt := range tests {
+		pid, ok := basePID(tt.name)
+		assert.Equal(t, tt.ok, ok, tt.name)
+		if ok {
+			assert.Equal(t, tt.pid, pid, tt.name)
+		}
+	}
+}
