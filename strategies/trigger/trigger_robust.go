@@ -1,6 +1,8 @@
 package trigger
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -11,16 +13,26 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"reloadlab/strategies/safefile"
 )
 
 // Robust combines every defence the lab knows of:
 //
 //   - a DirWatch-style directory watch, symlink-aware, debounced, for low
 //     latency where inotify works;
-//   - a safety net: every SafetyInterval it fires regardless, and the
-//     pipeline's content-hash check turns an unchanged file into a no-op.
-//     This catches what inotify never reports (NFS, FUSE, a lost watch, a
-//     dropped event) within one interval;
+//   - a safety net: every SafetyInterval it reads and hashes the file
+//     itself. When the content differs from the last look it may be in the
+//     middle of being written (an in-place writer between its truncate and
+//     its last write), so the net re-hashes every Debounce and fires only
+//     once the content has stayed the same for one Debounce (at most MaxWait
+//     after it first saw the change): a file being written is not read
+//     half done, whether or not inotify reports the writes. Content that
+//     stays the same is fired again every safetyRefire intervals, so a
+//     pipeline run that failed transiently is retried, and the pipeline's
+//     content-hash check turns it into a no-op. This catches what inotify
+//     never reports (NFS, FUSE, a lost watch, a dropped event, a content
+//     change that keeps mtime and size) within one interval plus Debounce;
 //   - on fsnotify.ErrEventOverflow it fires at once (a rescan), since the
 //     dropped events may have been the change;
 //   - a lost watch (directory removed, renamed or replaced, or a watch that
@@ -35,6 +47,10 @@ type Robust struct{ opts Options }
 
 // Name returns "robust".
 func (t *Robust) Name() string { return "robust" }
+
+// safetyRefire is how many safety intervals unchanged content goes without
+// a fire.
+const safetyRefire = 10
 
 type robustRun struct {
 	opts   Options
@@ -66,8 +82,10 @@ func (t *Robust) Start(path string, sink Sink) (io.Closer, error) {
 		sink.Error(fmt.Errorf("trigger robust: %w; running on the %s safety poll until the watch can be added", err, t.opts.SafetyInterval))
 	}
 	signal.Notify(r.sigs, ReloadSignals...)
-	r.wg.Add(1)
+	first := r.hash()
+	r.wg.Add(2)
 	go r.loop()
+	go r.safetyNet(first)
 	var once sync.Once
 	return closerFunc(func() error {
 		once.Do(func() {
@@ -160,12 +178,73 @@ func (r *robustRun) loop() {
 				} else {
 					r.lastLost = ""
 					r.sink.Fire(Notice{Reason: "robust: watch re-established, rescan", Seen: now})
-					continue
 				}
 			}
-			r.sink.Fire(Notice{Reason: "robust: safety poll", Seen: now})
 		}
 	}
+}
+
+// safetyNet is the content poll described on Robust; prev is the hash of
+// the content when watching began.
+func (r *robustRun) safetyNet(prev []byte) {
+	defer r.wg.Done()
+	tick := time.NewTicker(r.opts.SafetyInterval)
+	defer tick.Stop()
+	quiet := 0
+	for {
+		select {
+		case <-r.done:
+			return
+		case now := <-tick.C:
+			cur := r.hash()
+			if !bytes.Equal(cur, prev) {
+				settled, ok := r.settle(cur)
+				if !ok {
+					return
+				}
+				prev, quiet = settled, 0
+				r.sink.Fire(Notice{Reason: "robust: safety poll, content changed", Seen: now})
+				continue
+			}
+			if quiet++; quiet >= safetyRefire {
+				quiet = 0
+				r.sink.Fire(Notice{Reason: "robust: safety poll", Seen: now})
+			}
+		}
+	}
+}
+
+// settle re-hashes the file every Debounce until two looks in a row agree
+// (the writer has stopped) or MaxWait has passed, and returns the last
+// hash; false means the trigger was closed meanwhile.
+func (r *robustRun) settle(cur []byte) ([]byte, bool) {
+	deadline := time.Now().Add(r.opts.MaxWait)
+	t := time.NewTimer(r.opts.Debounce)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.done:
+			return nil, false
+		case <-t.C:
+		}
+		next := r.hash()
+		if bytes.Equal(next, cur) || !time.Now().Before(deadline) {
+			return next, true
+		}
+		cur = next
+		t.Reset(r.opts.Debounce)
+	}
+}
+
+// hash returns the SHA-256 of the file's content, or nil if it cannot be
+// read (a state of its own: a file that disappears is a change too).
+func (r *robustRun) hash() []byte {
+	data, err := safefile.Read(r.filter.path, r.opts.SizeLimit)
+	if err != nil {
+		return nil
+	}
+	h := sha256.Sum256(data)
+	return h[:]
 }
 
 func (r *robustRun) lost(what string) {
