@@ -42,7 +42,7 @@ func (d *disk) NewTrial(name string, init func(string) error) (*Dirs, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("fsmount: disk: init %s: %w", name, err)
 	}
-	return &Dirs{Init: dir, Write: dir, Watch: dir, close: func() error { return os.RemoveAll(dir) }}, nil
+	return &Dirs{Init: dir, Write: dir, Watch: dir, Views: []string{dir}, close: func() error { return os.RemoveAll(dir) }}, nil
 }
 
 func (d *disk) Close() error { return nil }

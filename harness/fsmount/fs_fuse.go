@@ -1,9 +1,11 @@
 package fsmount
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -11,14 +13,16 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
-// fuseRemote is a go-fuse loopback mount of a backing directory; trials are
-// created in the backing directory and watched through the mount.
+// fuseRemote is one or more go-fuse loopback mounts of a backing directory
+// (one per view); trials are created in the backing directory and watched
+// through the mounts.
 type fuseRemote struct {
-	backing, mnt string
-	server       *fuse.Server
-	info         Info
-	once         sync.Once
-	err          error
+	backing string
+	mnts    []string
+	servers []*fuse.Server
+	info    Info
+	once    sync.Once
+	err     error
 }
 
 func openFuse(base string, o options) (FS, error) {
@@ -28,35 +32,45 @@ func openFuse(base string, o options) (FS, error) {
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		return nil, fmt.Errorf("fsmount: fuse-remote: %w: /dev/fuse: %w", ErrSkipped, err)
 	}
-	f := &fuseRemote{backing: filepath.Join(base, "fuse", "backing"), mnt: filepath.Join(base, "fuse", "mnt")}
-	if err := mkdirs(f.backing, f.mnt); err != nil {
+	f := &fuseRemote{backing: filepath.Join(base, "fuse", "backing")}
+	if err := mkdirs(f.backing); err != nil {
 		return nil, err
 	}
-	root, err := fs.NewLoopbackRoot(f.backing)
-	if err != nil {
-		return nil, fmt.Errorf("fsmount: fuse-remote: %w: loopback root: %w", ErrSkipped, err)
-	}
 	attr, entry, neg := o.fuseAttr, o.fuseEntry, o.fuseNegative
-	server, err := fs.Mount(f.mnt, root, &fs.Options{
-		MountOptions: fuse.MountOptions{
-			DirectMountStrict: true, // mount(2) ourselves: no fusermount here
-			FsName:            "reloadlab-loopback",
-			Name:              "loopback",
-		},
-		AttrTimeout:     &attr,
-		EntryTimeout:    &entry,
-		NegativeTimeout: &neg,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("fsmount: fuse-remote: %w: mount: %w", ErrSkipped, err)
+	for i := range o.views {
+		mnt := filepath.Join(base, "fuse", "mnt"+strconv.Itoa(i))
+		if err := mkdirs(mnt); err != nil {
+			f.Close()
+			return nil, err
+		}
+		root, err := fs.NewLoopbackRoot(f.backing)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("fsmount: fuse-remote: %w: loopback root: %w", ErrSkipped, err)
+		}
+		server, err := fs.Mount(mnt, root, &fs.Options{
+			MountOptions: fuse.MountOptions{
+				DirectMountStrict: true, // mount(2) ourselves: no fusermount here
+				FsName:            "reloadlab-loopback",
+				Name:              "loopback",
+			},
+			AttrTimeout:     &attr,
+			EntryTimeout:    &entry,
+			NegativeTimeout: &neg,
+		})
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("fsmount: fuse-remote: %w: mount: %w", ErrSkipped, err)
+		}
+		f.mnts = append(f.mnts, mnt)
+		f.servers = append(f.servers, server)
 	}
-	f.server = server
-	t, _ := TypeOf(f.mnt)
+	t, _ := TypeOf(f.mnts[0])
 	bt, _ := TypeOf(f.backing)
 	f.info = Info{
-		Name: FuseRemote, Type: t, Base: filepath.Dir(f.mnt),
-		Setup: fmt.Sprintf("go-fuse fs.NewLoopbackRoot(BACKING) mounted with DirectMount at MNT; AttrTimeout=%s EntryTimeout=%s NegativeTimeout=%s", attr, entry, neg),
-		Note:  "the network file system case: writes go to the backing directory (on " + bt + ") behind the mount's back, as another NFS client's would; the kernel caches attributes and entries like an NFS client's actimeo",
+		Name: FuseRemote, Type: t, Base: filepath.Dir(f.backing),
+		Setup: fmt.Sprintf("go-fuse fs.NewLoopbackRoot(BACKING) mounted with DirectMount at MNT, once per watcher (%d mounts); AttrTimeout=%s EntryTimeout=%s NegativeTimeout=%s", len(f.mnts), attr, entry, neg),
+		Note:  "the network file system case: writes go to the backing directory (on " + bt + ") behind the mounts' back, as another NFS client's would; each watcher has its own mount, so its own kernel attribute and entry cache, like a separate NFS client with actimeo",
 	}
 	return f, nil
 }
@@ -72,34 +86,42 @@ func (f *fuseRemote) NewTrial(name string, init func(string) error) (*Dirs, erro
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("fsmount: fuse-remote: init %s: %w", name, err)
 	}
-	watch := filepath.Join(f.mnt, filepath.Base(dir))
-	// The trial directory was made behind the mount's back: wait until the
-	// mount shows it (a negative entry cached by an earlier lookup would
-	// hide it for NegativeTimeout).
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		if _, err := os.Stat(watch); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("fsmount: fuse-remote: %s not visible through the mount: %w", name, err)
+	d := &Dirs{Init: dir, Write: dir, close: func() error { return os.RemoveAll(dir) }}
+	for _, mnt := range f.mnts {
+		view := filepath.Join(mnt, filepath.Base(dir))
+		// The trial directory was made behind the mount's back: wait
+		// until the mount shows it.
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			if _, err := os.Stat(view); err == nil {
+				break
+			} else if time.Now().After(deadline) {
+				os.RemoveAll(dir)
+				return nil, fmt.Errorf("fsmount: fuse-remote: %s not visible through %s: %w", name, mnt, err)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
+		d.Views = append(d.Views, view)
 	}
-	return &Dirs{Init: dir, Write: dir, Watch: watch, close: func() error { return os.RemoveAll(dir) }}, nil
+	d.Watch = d.Views[0]
+	return d, nil
 }
 
 func (f *fuseRemote) Close() error {
 	f.once.Do(func() {
-		done := make(chan error, 1)
-		go func() { done <- f.server.Unmount() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				f.err = unmount(f.mnt)
+		var errs []error
+		for i, server := range f.servers {
+			done := make(chan error, 1)
+			go func() { done <- server.Unmount() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					errs = append(errs, unmount(f.mnts[i]))
+				}
+			case <-time.After(5 * time.Second):
+				errs = append(errs, unmount(f.mnts[i]))
 			}
-		case <-time.After(5 * time.Second):
-			f.err = unmount(f.mnt)
 		}
+		f.err = errors.Join(errs...)
 	})
 	return f.err
 }

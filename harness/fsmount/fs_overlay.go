@@ -66,7 +66,7 @@ func (o *overlay) NewTrial(name string, init func(string) error) (*Dirs, error) 
 	o.mu.Lock()
 	o.mounts[merged] = true
 	o.mu.Unlock()
-	return &Dirs{Init: lower, Write: merged, Watch: merged, close: func() error {
+	return &Dirs{Init: lower, Write: merged, Watch: merged, Views: []string{merged}, close: func() error {
 		err := unmount(merged)
 		o.mu.Lock()
 		delete(o.mounts, merged)

@@ -48,7 +48,7 @@ func (t *tmpfs) NewTrial(name string, init func(string) error) (*Dirs, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("fsmount: tmpfs: init %s: %w", name, err)
 	}
-	return &Dirs{Init: dir, Write: dir, Watch: dir, close: func() error { return os.RemoveAll(dir) }}, nil
+	return &Dirs{Init: dir, Write: dir, Watch: dir, Views: []string{dir}, close: func() error { return os.RemoveAll(dir) }}, nil
 }
 
 func (t *tmpfs) Close() error {

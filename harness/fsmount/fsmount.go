@@ -60,10 +60,23 @@ type Dirs struct {
 	// Write is where the write pattern changes the file.
 	Write string
 	// Watch is where the watchers watch (the same file as Write, seen
-	// through the file system under test).
+	// through the file system under test); it is View(0).
 	Watch string
+	// Views are separate views of Watch for separate watchers: for
+	// fuse-remote, one FUSE mount each, so each has its own kernel
+	// attribute and entry cache, as separate NFS clients do; elsewhere
+	// every view is Watch.
+	Views []string
 
 	close func() error
+}
+
+// View returns the i-th view (Watch when there is no i-th view).
+func (d *Dirs) View(i int) string {
+	if i >= 0 && i < len(d.Views) {
+		return d.Views[i]
+	}
+	return d.Watch
 }
 
 // Close removes the trial's directories (and, for overlay, unmounts).
@@ -81,7 +94,12 @@ type Option func(*options)
 
 type options struct {
 	fuseAttr, fuseEntry, fuseNegative time.Duration
+	views                             int
 }
+
+// WithViews asks for n separate views of each trial directory (default 1):
+// fuse-remote mounts the backing directory n times.
+func WithViews(n int) Option { return func(o *options) { o.views = max(n, 1) } }
 
 // WithFuseTimeouts sets the fuse-remote attribute, entry and negative-entry
 // cache timeouts (default DefaultFuseAttrTimeout each; 0 disables a cache).
@@ -93,7 +111,7 @@ func WithFuseTimeouts(attr, entry, negative time.Duration) Option {
 // NewBase). An error wrapping ErrSkipped means the file system is not
 // available here; the caller reports it and goes on.
 func Open(name, base string, opts ...Option) (FS, error) {
-	o := options{fuseAttr: DefaultFuseAttrTimeout, fuseEntry: DefaultFuseAttrTimeout, fuseNegative: DefaultFuseAttrTimeout}
+	o := options{fuseAttr: DefaultFuseAttrTimeout, fuseEntry: DefaultFuseAttrTimeout, fuseNegative: DefaultFuseAttrTimeout, views: 1}
 	for _, opt := range opts {
 		opt(&o)
 	}

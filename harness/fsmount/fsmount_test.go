@@ -70,6 +70,46 @@ func TestFileSystems(t *testing.T) {
 	}
 }
 
+// TestFuseViewsAreSeparateMounts checks that each fuse-remote view is its
+// own mount showing the same backing directory, and that the views of the
+// other file systems are the watch directory itself.
+func TestFuseViewsAreSeparateMounts(t *testing.T) {
+	t.Parallel()
+	base, _, err := NewBase("")
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, RemoveBase(base)) })
+	for _, name := range []string{Disk, FuseRemote} {
+		f, err := Open(name, base, WithViews(3))
+		if errors.Is(err, ErrSkipped) {
+			t.Log(err)
+			continue
+		}
+		require.NoError(t, err)
+		d, err := f.NewTrial("views", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "c"), []byte("x"), 0o644)
+		})
+		require.NoError(t, err)
+		require.Len(t, d.Views, map[string]int{Disk: 1, FuseRemote: 3}[name])
+		assert.Equal(t, d.Watch, d.View(0))
+		assert.Equal(t, d.Watch, d.View(99), "out of range: Watch")
+		for i, v := range d.Views {
+			got, err := os.ReadFile(filepath.Join(v, "c"))
+			require.NoError(t, err)
+			assert.Equal(t, "x", string(got), "view %d", i)
+		}
+		if name == FuseRemote {
+			mounts := map[string]bool{}
+			for _, v := range d.Views {
+				mounts[filepath.Dir(v)] = true
+			}
+			assert.Len(t, mounts, 3, "one mount per view")
+		}
+		require.NoError(t, d.Close())
+		require.NoError(t, f.Close())
+	}
+	assert.Empty(t, mountsUnder(base))
+}
+
 func TestOpenUnknownListsValid(t *testing.T) {
 	t.Parallel()
 	_, err := Open("nfs", t.TempDir())
