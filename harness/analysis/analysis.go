@@ -97,10 +97,11 @@ type LatencySummary struct {
 }
 
 // ReloadSummary covers every change the harness wrote during the measured
-// phases (throughput and latency).
+// phases (throughput and latency): Written = Applied + NotApplied.
+// ApplyUs covers every apply that started in those phases.
 type ReloadSummary struct {
 	Written     int       `json:"written"`
-	Applied     int       `json:"applied"`
+	Applied     int       `json:"applied"` // written versions that were applied
 	Rejected    int       `json:"rejected"`
 	NotApplied  int       `json:"not_applied"` // written versions never applied (superseded before the trigger fired, or missed)
 	DetectionMs Quantiles `json:"detection_ms"`
@@ -259,9 +260,10 @@ func throughput(tp *load.Result, win Windows, applies []int64) ThroughputSummary
 	ts := ThroughputSummary{Seconds: tp.Ended.Sub(tp.Began).Seconds(), Requests: len(tp.Recs)}
 	ts.Errors = len(tp.Recs) - tp.Completed()
 	ts.CapacityRPS = float64(tp.Completed()) / ts.Seconds
-	// Skip the first and last second: connection ramp-up and the attack's
-	// tail are not steady state.
-	starts, rps := Bins(tp.Recs, from+int64(time.Second), to-int64(time.Second))
+	// Skip the edges (a second, or a tenth of a short phase): connection
+	// ramp-up and the attack's tail are not steady state.
+	edge := min(int64(time.Second), (to-from)/10)
+	starts, rps := Bins(tp.Recs, from+edge, to-edge)
 	var wb, sb []float64
 	for i, st := range starts {
 		if win.Contains(st + int64(BinWidth)/2) {
@@ -315,7 +317,6 @@ func reloads(in Input) ReloadSummary {
 				applied[e.Version] = e
 			}
 			if inSpans(spans, e.ApplyStart.UnixNano()) {
-				rs.Applied++
 				applyUs = append(applyUs, float64(e.ApplyDuration()))
 			}
 		case strategies.Rejected:
@@ -335,6 +336,7 @@ func reloads(in Input) ReloadSummary {
 			rs.NotApplied++
 			continue
 		}
+		rs.Applied++
 		detect = append(detect, float64(e.ApplyEnd.Sub(w.End)))
 	}
 	rs.DetectionMs = Summarize(detect, 1e-6)

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -148,4 +149,18 @@ func TestAnalyzeSamples(t *testing.T) {
 	assert.NotEmpty(t, series.P99)
 	assert.LessOrEqual(t, len(series.Requests), maxRequestPoints+1)
 	assert.Len(t, series.GCPauses, s.GC.Window.Count)
+}
+
+func TestEstimateJSONNaN(t *testing.T) {
+	t.Parallel()
+	data, err := json.Marshal(Estimate{Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN()})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"value":null,"ci_lo":null,"ci_hi":null}`, string(data))
+	var back Estimate
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.False(t, back.Valid())
+	data, err = json.Marshal(Estimate{Value: 0.1, Lo: 0.05, Hi: 0.2})
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, Estimate{Value: 0.1, Lo: 0.05, Hi: 0.2}, back)
 }

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -44,12 +45,51 @@ func rank(sorted []float64, p float64) float64 {
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
-// Estimate is a point estimate with a 95% confidence interval.
+// Estimate is a point estimate with a 95% confidence interval. An estimate
+// that could not be made is NaN, encoded in JSON as null.
 type Estimate struct {
-	Value float64 `json:"value"`
-	Lo    float64 `json:"ci_lo"`
-	Hi    float64 `json:"ci_hi"`
+	Value float64
+	Lo    float64
+	Hi    float64
 }
+
+type estimateJSON struct {
+	Value *float64 `json:"value"`
+	Lo    *float64 `json:"ci_lo"`
+	Hi    *float64 `json:"ci_hi"`
+}
+
+func finiteOrNil(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// MarshalJSON encodes NaN as null.
+func (e Estimate) MarshalJSON() ([]byte, error) {
+	return json.Marshal(estimateJSON{finiteOrNil(e.Value), finiteOrNil(e.Lo), finiteOrNil(e.Hi)})
+}
+
+// UnmarshalJSON decodes null as NaN.
+func (e *Estimate) UnmarshalJSON(data []byte) error {
+	var j estimateJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	e.Value, e.Lo, e.Hi = orNaN(j.Value), orNaN(j.Lo), orNaN(j.Hi)
+	return nil
+}
+
+// Valid reports whether the estimate could be made.
+func (e Estimate) Valid() bool { return !math.IsNaN(e.Value) }
 
 // bootstrapRatio estimates 1 − mean(a)/mean(b) with a percentile bootstrap
 // CI, resampling a and b independently.
@@ -83,9 +123,10 @@ func resampleMean(rng *rand.Rand, xs []float64) float64 {
 	return s / float64(len(xs))
 }
 
+// mean returns the mean of xs, 0 for none.
 func mean(xs []float64) float64 {
 	if len(xs) == 0 {
-		return math.NaN()
+		return 0
 	}
 	s := 0.0
 	for _, x := range xs {

@@ -23,6 +23,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sort"
 	"sync/atomic"
@@ -110,7 +111,17 @@ func Run(ctx context.Context, url string, ph Phase, done *atomic.Int64) (*Result
 	if ph.Duration <= 0 {
 		return nil, fmt.Errorf("load: phase %s: duration must be positive", ph.Name)
 	}
+	// Our own transport, so its connections can be closed when the phase
+	// ends: an open model past saturation opens thousands of connections,
+	// and left idle they would burden both processes in the next phase.
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: vegeta.DefaultConnections,
+		DisableCompression:  true,
+	}
+	defer tr.CloseIdleConnections()
 	opts := []func(*vegeta.Attacker){
+		vegeta.Client(&http.Client{Transport: tr}),
 		vegeta.KeepAlive(true),
 		vegeta.Timeout(DefaultTimeout),
 		vegeta.MaxBody(64),
@@ -132,13 +143,13 @@ func Run(ctx context.Context, url string, ph Phase, done *atomic.Int64) (*Result
 		opts = append(opts, vegeta.MaxWorkers(mw))
 	}
 	atk := vegeta.NewAttacker(opts...)
-	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: url})
+	targeter := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: url})
 
 	res := &Result{Phase: ph, URL: url}
 	errIndex := map[string]int16{}
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
-	for r := range atk.Attack(tr, pacer, ph.Duration, ph.Name) {
+	for r := range atk.Attack(targeter, pacer, ph.Duration, ph.Name) {
 		rec := Record{Seq: r.Seq, Start: r.Timestamp.UnixNano(), Latency: int64(r.Latency), Code: r.Code, Err: -1}
 		if r.Error != "" {
 			idx, ok := errIndex[r.Error]

@@ -127,6 +127,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary the integration tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // binary builds the real target once per test run.
 func binary(t *testing.T) string {
 	t.Helper()
