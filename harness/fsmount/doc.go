@@ -10,8 +10,10 @@
 //	             whatever file system holds it (Info.Type says which: ext4,
 //	             xfs, btrfs …; Open refuses a base on tmpfs so "disk" never
 //	             silently means RAM)
-//	tmpfs        mount -t tmpfs tmpfs <base>/tmpfs (size=256m), trials in
-//	             sub-directories
+//	tmpfs        mount -t tmpfs tmpfs <base>/tmpfs/rw (size=256m), trials in
+//	             sub-directories, written there and watched through a
+//	             read-only bind mount of it (<base>/tmpfs/ro): the view a
+//	             Kubernetes container has of a ConfigMap volume
 //	overlay      one overlay mount per trial: the first version is written
 //	             into the lower layer (the image), the watchers watch and the
 //	             write pattern writes through the merged directory, so the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // TestFileSystems mounts each file system for real, writes through the
@@ -58,6 +59,10 @@ func TestFileSystems(t *testing.T) {
 				return err == nil && string(got) == "version: 2\n"
 			}, 5*time.Second, 20*time.Millisecond, "a write is visible where watchers watch")
 
+			if tt.name == Tmpfs {
+				err := os.WriteFile(filepath.Join(d.Watch, "config.yaml"), []byte("x"), 0o644)
+				assert.ErrorIs(t, err, unix.EROFS, "tmpfs is watched through a read-only mount")
+			}
 			watch := d.Watch
 			require.NoError(t, d.Close())
 			require.NoError(t, d.Close(), "Close twice is fine")
