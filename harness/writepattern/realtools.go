@@ -17,11 +17,15 @@ func realTools() []Pattern {
 		{
 			Name:           "vim-real",
 			Tool:           "vim",
-			Models:         "vim itself (-Nu NONE, backupcopy=no, writebackup on): replaces the buffer with the new content and :wq; checks the vim model",
+			Models:         "vim itself (-Nu NONE, backupcopy=no, writebackup on, backupskip empty): replaces the buffer with the new content and :wq; checks the vim model",
 			ChangesContent: true,
 			write: withSource(func(ctx context.Context, dir, name, src string) error {
+				// backupskip is emptied: its default (/tmp/*, $TMPDIR/*)
+				// makes vim skip the backup and write in place for any file
+				// under /tmp, where the lab's directories usually are, but
+				// not for a config in /etc or a project directory.
 				return runTool(ctx, dir, "vim", "-Nu", "NONE", "-i", "NONE", "-es",
-					"-c", "set backupcopy=no writebackup", "-c", "%d", "-c", "0r "+src, "-c", "wq", name)
+					"-c", "set backupcopy=no writebackup backupskip=", "-c", "%d", "-c", "0r "+src, "-c", "wq", name)
 			}),
 		},
 		{
