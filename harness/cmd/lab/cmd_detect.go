@@ -2,11 +2,120 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strings"
+	"time"
+
+	"reloadlab/harness/detect"
+	"reloadlab/harness/fsmount"
+	"reloadlab/harness/results"
+	"reloadlab/harness/writepattern"
 )
 
-// runDetect is being written (issue: make detect).
-func runDetect(context.Context, []string, io.Writer, io.Writer) error {
-	return errors.New("detect: not built yet")
+func runDetect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("detect", `Run every trigger (and the viper and koanf file watchers) against every write
+pattern on every file system, several trials per cell, and write
+results/detect/matrix.json, matrix.md and latency.png. Mounting tmpfs, overlay
+and FUSE needs root; without it those file systems are skipped with the reason.
+The output directory is replaced only when the run completes; an interrupted
+run unmounts everything and leaves the previous results untouched.
+
+Columns: `+strings.Join(detect.ColumnNames(), ", ")+`
+Patterns: `+strings.Join(writepattern.Names(), ", ")+`
+File systems: `+strings.Join(fsmount.Names(), ", "), stderr)
+	cols := fs.String("triggers", "", "comma-separated `columns` (triggers and peers; default all)")
+	patterns := fs.String("patterns", "", "comma-separated write `patterns` (default all)")
+	fss := fs.String("fs", "", "comma-separated file `systems` (default all)")
+	trials := fs.Int("trials", detect.DefaultTrials, "trials per cell")
+	deadline := fs.Duration("deadline", detect.DefaultDeadline, "time after the last write for the last version to be served (at least 3 poll intervals)")
+	concurrency := fs.Int("concurrency", detect.DefaultConcurrency, "trials run at the same time")
+	keys := fs.Int("keys", detect.DefaultKeys, "keys in the trial configs")
+	idle := fs.Duration("idle", detect.DefaultIdle, "idle-cost window (0 skips the idle-cost experiment)")
+	experiments := fs.String("experiments", "overflow,watchlimit,idle", "comma-separated experiments besides the matrix: overflow, watchlimit, idle (\"none\" for none)")
+	out := fs.String("out", "results/detect", "output `dir`")
+	quick := fs.Bool("quick", false, "a quick look: 3 trials per cell, a 2s idle window")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *quick {
+		*trials = 3
+		*idle = 2 * time.Second
+	}
+	cfg := detect.Config{
+		Columns:     detect.SplitList(*cols),
+		Patterns:    detect.SplitList(*patterns),
+		FileSystems: detect.SplitList(*fss),
+		Trials:      *trials,
+		Deadline:    *deadline,
+		Concurrency: *concurrency,
+		Keys:        *keys,
+		Progress:    stderr,
+		Command:     "go run ./harness/cmd/lab detect" + quoteArgs(args),
+	}
+	for _, e := range detect.SplitList(*experiments) {
+		switch e {
+		case "overflow":
+			cfg.Overflow = true
+		case "watchlimit":
+			cfg.WatchLimit = true
+		case "idle":
+			cfg.Idle = *idle
+		case "none":
+		default:
+			return fmt.Errorf("detect: unknown experiment %q (valid: overflow, watchlimit, idle, none)", e)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("detect: find the lab binary for child processes: %w", err)
+	}
+	cfg.Child = detect.Child{Path: exe, Args: []string{"detect-child"}}
+
+	stage, err := results.NewStage(*out)
+	if err != nil {
+		return err
+	}
+	defer stage.Abort()
+	m, err := detect.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := results.WriteJSON(stage.Path("matrix.json"), m); err != nil {
+		return err
+	}
+	if err := detect.WriteMarkdownFile(stage.Path("matrix.md"), m); err != nil {
+		return err
+	}
+	if err := detect.WriteLatencyPlot(stage.Path("latency.png"), m); err != nil {
+		return err
+	}
+	if err := stage.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s/matrix.json, %s/matrix.md and %s/latency.png\n", *out, *out, *out)
+	return nil
+}
+
+// runDetectChild is the hidden command the detect lab starts its child
+// processes with: it reads one job from stdin (see detect.ChildMain).
+func runDetectChild(ctx context.Context, _ []string, stdout, stderr io.Writer) error {
+	return detect.ChildMain(ctx, os.Stdin, stdout, stderr)
+}
+
+// quoteArgs renders args for a shell, with a leading space.
+func quoteArgs(args []string) string {
+	var b strings.Builder
+	for _, a := range args {
+		b.WriteByte(' ')
+		if a == "" || strings.ContainsAny(a, " \t'\"$*?()[]{}<>|&;\\") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		b.WriteString(a)
+	}
+	return b.String()
 }

@@ -50,6 +50,7 @@ func commands() []command {
 		{"micro", "run the store micro benchmarks into results/micro", runMicro},
 		{"bench", "run one strategy under load while its config changes → results/<strategy>", runBench},
 		{"detect", "which trigger notices which change on which file system → results/detect", runDetect},
+		{"detect-child", "", runDetectChild}, // hidden: the detect lab's child process
 	}
 }
 
@@ -78,6 +79,9 @@ func usage(w io.Writer, cmds []command) {
 	fmt.Fprintln(w, "usage: lab <command> [flags]")
 	fmt.Fprintln(w)
 	for _, c := range cmds {
+		if c.summary == "" {
+			continue // hidden (internal) command
+		}
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)

@@ -1,0 +1,201 @@
+// Package detect runs reloadlab's detection matrix: which trigger notices
+// which change, on which file system. Every trigger of package
+// strategies/trigger, and the file watchers of viper and koanf as "peer"
+// columns, watch the same trials side by side; every write pattern of
+// package writepattern changes the file; every file system of package
+// fsmount holds it. Each cell (file system × pattern × column) is judged on
+// correctness first (missed, torn, spurious, duplicate reloads) and latency
+// second. Two kernel-limit experiments (inotify queue overflow, inotify
+// watch limit) and an idle-cost measurement complete it, and the article's
+// claims are judged against the result.
+//
+// # Usage
+//
+//	make detect                                   # the full matrix → results/detect
+//	go run ./harness/cmd/lab detect -quick        # 3 trials per cell
+//	go run ./harness/cmd/lab detect -triggers robust,viper -patterns vim,k8s-configmap -fs disk,tmpfs -trials 5
+//	go test -run TestReducedMatrix ./harness/detect   # the verdicts make test checks
+//
+// Run detects as root: tmpfs, overlay and FUSE are mounted by the lab (and
+// always unmounted); without root those file systems are skipped with the
+// reason. The output is results/detect/matrix.json (below), matrix.md (one
+// grid per file system, a why line under every problem cell, the
+// experiments, the article's claims) and latency.png (one box per column,
+// all file systems and patterns pooled, logarithmic axis).
+//
+// # Parameters
+//
+//	Trials          DefaultTrials (10) per cell; each trial is fresh: a new
+//	                directory, new watchers, a new child process
+//	Writes          DefaultWrites (2) changes per trial, Gap (500 ms + up to
+//	                one poll interval) apart: a watch that works once and
+//	                then dies misses the second
+//	Deadline        DefaultDeadline (3 s) after the last write, raised to at
+//	                least 3 poll intervals and 2 safety intervals
+//	Keys            DefaultKeys (100, about 4 KiB) per trial config
+//	Settle          DefaultSettle (100 ms) + up to one safety interval after
+//	                the watchers start, before the first write
+//	Quiet           DefaultQuiet (1.5 s) of watching after a no-change pattern
+//	Linger          DefaultLinger (250 ms) after every column served the last
+//	                version, to catch duplicate reloads
+//	Concurrency     DefaultConcurrency (8) trials at once
+//	Idle            DefaultIdle (10 s) idle-cost window, DefaultIdleKeys (10k)
+//	PollInterval, Debounce, SafetyInterval: the triggers' defaults
+//	FuseAttrTimeout fsmount.DefaultFuseAttrTimeout (1 s)
+//
+// # A trial
+//
+//  1. The file system makes a fresh directory and the pattern writes
+//     version 1 into it (Pattern.Init; for k8s-configmap the ..data layout).
+//  2. Every column starts watching writepattern.Path(dir, "config.yaml"):
+//     the triggers through strategies.NewReloader into store.NewAtomic with
+//     an observer; the peers and signal in a child process (below). Two
+//     plain fsnotify watchers, one on the directory and one on the config
+//     path, record the raw events as a witness.
+//  3. Settle, then Writes calls of Pattern.Write, Gap apart, each making
+//     the next versions with config.Generate. Each complete version
+//     written (what Write returns) enters the oracle with the SHA-256 of
+//     its bytes and the canonical digest of its parsed map. After each
+//     write the child gets SIGUSR1 for the signal column.
+//  4. Wait until every column serves the last version or the deadline
+//     passes (no-change patterns: watch for Quiet). Stop every column,
+//     collect its observations, and judge each against the oracle.
+//
+// The settle and the gap get a random part, seeded by the trial, so that
+// writes do not land at the same phase of the polling triggers' tickers,
+// which start with the columns: without it poll's latency is a constant of
+// the schedule and a poll never falls inside a slow writer's pause.
+//
+// # Processes
+//
+// The triggers (except signal) run in the lab process, one Reloader each,
+// while several trials run concurrently. signal runs in the trial's child
+// process, because SIGUSR1 is process-wide: sent to the lab it would also
+// fire robust (which answers SIGUSR1 and must be judged on its own safety
+// net) and every concurrent trial's signal column. A child per trial gets
+// exactly its own trial's signals. The peers run in the same child: viper
+// has no way to stop its watcher (spf13/viper#1404) and calls os.Exit(1)
+// when fsnotify.NewWatcher fails, and both libraries end their watch on
+// errors; the lab kills the child at the end of the trial. The child is the
+// lab binary's hidden "detect-child" command (ChildMain), reading its job
+// as JSON from stdin and writing observations as JSON Lines to stdout;
+// times are wall-clock Unix nanoseconds, which lab and child share. The lab
+// holds SIGUSR1 and SIGHUP for the whole run, so a stray reload signal never
+// kills it.
+//
+// # Peers
+//
+// viper v1.21.0 is used as its README shows: viper.New (with WithLogger, to
+// learn what it only logs), SetConfigFile, ReadInConfig, OnConfigChange,
+// WatchConfig. koanf v2.4.1 too: file.Provider, koanf.New, Load, and Watch
+// with the README's callback, which throws the old koanf away (k =
+// koanf.New("."); k.Load(f, parser)) and ignores Load's error, so a failed
+// load leaves the program serving an empty config, which the oracle
+// reports as torn. The koanf YAML parser module is not in go.mod; koanfYAML
+// is the same four lines over go.yaml.in/yaml/v3. A peer "applies" when its
+// callback runs; what it serves is the map read from it in the callback,
+// compared with the oracle by canonical digest (sorted key=value lines, so
+// version, key count and every value must match one complete version).
+// Neither library is patched: their misses and tears are findings.
+//
+// # What is measured
+//
+//	missed       trials in which the column did not serve the last version
+//	             written at the deadline (a column that could not start
+//	             counts as missed)
+//	latency      last write finished (the pattern's last system call
+//	             returned in the lab) → the column served the last version
+//	             (pipeline: the store swap ended; peer: its callback read
+//	             the map). Clamped at 0: a child can serve the version
+//	             before the lab's goroutine records the time. p50 and p99
+//	             are nearest-rank over the detected trials
+//	spurious     applies while a no-change pattern ran (touch, chmod,
+//	             noise): the content did not change
+//	duplicates   applies of the content that was already serving, during a
+//	             change pattern
+//	torn         applies of a state that is no complete version written in
+//	             the trial (exact oracle: byte hash for the pipeline,
+//	             canonical digest for peers)
+//	rejected     reads that failed to read or parse; the pipeline keeps the
+//	             old version, viper too (but still calls OnConfigChange:
+//	             such a callback counts as rejected, not duplicate)
+//	wasted reads pipeline runs that found the content unchanged (the
+//	             trigger fired, the hash check said no): our pipeline's
+//	             dedup, made visible
+//	idle cost    user+system CPU seconds per minute of a child process
+//	             watching an unchanging 10k-key file (getrusage around the
+//	             window), minus a child that watches nothing
+//
+// Our triggers cannot show duplicates or spurious reloads: the pipeline
+// skips content whose hash is serving. The why line of a problem cell is
+// built from what was observed in the trials concerned: the witness events
+// (all trials of the row, or the missed ones), stat before and after the
+// writes, whether the first write was applied, the errors the column
+// reported, what it served instead.
+//
+// # Experiments
+//
+// Queue overflow: each column in its own child watches a config; the
+// children are stopped (SIGSTOP) while the lab creates and removes noise
+// files beside the config until 1.5 × fs.inotify.max_queued_events (read,
+// never written) events are queued, then rewrites the config and resumes
+// them (SIGCONT). Reported per column: did ErrEventOverflow reach it, did
+// the last version arrive and by what. robust's safety poll is set to an
+// hour there, so only its overflow rescan can save it.
+//
+// Watch limit: a child in a new user namespace (CLONE_NEWUSER, uid 0
+// mapped to the lab's uid) lowers /proc/sys/user/max_inotify_watches of
+// that namespace only to DefaultWatchLimit, exhausts it with one inotify
+// instance (the exact error of the failing inotify_add_watch is kept), then
+// starts every column on a config and changes it. The lab meanwhile holds
+// more host watches than the child's limit, to show whether those count.
+// The host's limits are read before and after and never written.
+//
+// Idle cost: described above; all children run at the same time.
+//
+// # matrix.json
+//
+// One JSON object (Matrix), schema "reloadlab.detect/v1". Durations are
+// milliseconds (fields ending _ms), CPU is seconds per minute (_s_per_min),
+// times are RFC 3339 UTC.
+//
+//	schema, command, started, wall_seconds
+//	machine          machine.Info: go_version, kernel, cpu, num_cpu, commit, root …
+//	params           Params: the resolved parameters above
+//	columns[]        name, kind (trigger|peer), where (lab|child process), description
+//	patterns[]       name, models, changes_content, tool, skipped (why not run)
+//	file_systems[]   fsmount.Info: name, type (statfs), setup, note, error (why skipped)
+//	rows[]           per file system × pattern: fs, pattern, trials, errored,
+//	                 error_samples, dir_events and file_events ({"OP name": trials
+//	                 seen in}), no_events, stat_unchanged, inode_changed
+//	cells[]          per file system × pattern × column: fs, pattern, column,
+//	                 changes, trials, missed, missed_first, start_failed,
+//	                 latency_ms[] (per detected trial), p50_ms, p99_ms, applies,
+//	                 spurious, duplicates, torn, torn_states[], rejected,
+//	                 wasted_reads, errors[] ("message (n×)"), why, problem
+//	overflow         method, max_queued_events, noise_events, stopped_ms,
+//	                 columns[]: column, overflow_reported, last_arrived,
+//	                 latency_ms (from SIGCONT), via, applies, errors[], start_error
+//	watch_limit      method, host_max_user_watches, host_unchanged,
+//	                 host_watches_in_use, child_initial, limit_set,
+//	                 watches_added, add_error, errno, limit_applies,
+//	                 columns[]: column, start_error, errors[], applied, latency_ms, via
+//	idle_cost        method, seconds, keys, bytes, baseline_cpu_s_per_min,
+//	                 rows[]: column, cpu_s_per_min, net_cpu_s_per_min, error
+//	claims[]         id, source, claim, verdict (agree|disagree|partly|untested),
+//	                 evidence, cells[] (the cells that contradict the claim;
+//	                 "fs/{p1,p2}/column" groups patterns)
+//
+// Temporary paths in messages are replaced by "<dir>".
+//
+// # Linux notes
+//
+// inotify reports changes made through the local kernel only: on
+// fuse-remote (changes made in the backing directory) no watcher sees an
+// event. Each column gets its own view of a trial directory (on
+// fuse-remote its own FUSE mount, so its own attribute cache; see package
+// fsmount): otherwise one column's reads refresh the attributes another
+// column's stat sees. Overlay trials keep version 1 in the lower layer, so
+// the first write copies the file up. tmpfs trials are watched through a
+// read-only bind mount, as a Kubernetes container watches a ConfigMap.
+package detect

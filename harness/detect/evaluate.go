@@ -1,0 +1,308 @@
+package detect
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// colVerdict is one column's result in one trial.
+type colVerdict struct {
+	startFailed bool
+	detected    bool          // the last version served at the deadline (change patterns)
+	latency     time.Duration // last write finished → first apply of the last version
+	sawFirst    bool          // applied a new complete version between write 1 and write 2
+	applies     int
+	spurious    int
+	duplicates  int
+	torn        int
+	tornStates  []string
+	rejected    int
+	unchanged   uint64
+	errs        []string
+}
+
+// evaluate judges one column of one trial against the exact oracle.
+func evaluate(o *trialOutcome, col string, changes bool, clean func(string) string) colVerdict {
+	rec := o.cols[col]
+	v := colVerdict{startFailed: rec.startErr != "", unchanged: rec.unchanged}
+	if rec.startErr != "" {
+		v.errs = append(v.errs, "did not start: "+clean(rec.startErr))
+	}
+	for _, e := range rec.errors {
+		v.errs = append(v.errs, clean(e.Msg))
+	}
+	in := func(ob observation) bool {
+		t := ob.time()
+		return !t.Before(o.t0) && !t.After(o.end)
+	}
+	for _, r := range rec.rejected {
+		if in(r) {
+			v.rejected++
+		}
+	}
+	applies := append([]observation(nil), rec.applies...)
+	sort.SliceStable(applies, func(i, j int) bool { return applies[i].T < applies[j].T })
+
+	target, haveTarget := o.last()
+	targetKey := "v:" + strconv.FormatInt(target.Version, 10)
+	servingKey := "v:1"
+	atDeadline := servingKey
+	var firstTarget time.Time
+	for _, a := range applies {
+		if !in(a) {
+			continue
+		}
+		v.applies++
+		w, ok := o.oracle.lookup(a.State)
+		key := a.State.id()
+		if ok {
+			key = "v:" + strconv.FormatInt(w.Version, 10)
+		}
+		switch {
+		case key == servingKey:
+			switch {
+			case a.AfterError:
+				// A failed read that left the old content serving: counted
+				// as rejected, not as a duplicate.
+			case changes:
+				v.duplicates++
+			default:
+				v.spurious++
+			}
+		case !ok:
+			v.torn++
+			v.tornStates = append(v.tornStates, a.State.describe())
+		case !changes:
+			v.spurious++
+		}
+		servingKey = key
+		if !a.time().After(o.deadline) {
+			atDeadline = key
+		}
+		if haveTarget && key == targetKey && firstTarget.IsZero() {
+			firstTarget = a.time()
+		}
+		if ok && w.Version > 1 && len(o.writes) >= 2 && !a.time().Before(o.writes[0].start) && a.time().Before(o.writes[1].start) {
+			v.sawFirst = true
+		}
+	}
+	if changes && haveTarget {
+		v.detected = atDeadline == targetKey
+		if v.detected {
+			v.latency = max(firstTarget.Sub(o.writes[len(o.writes)-1].end), 0)
+		}
+	}
+	return v
+}
+
+// Cell is one column's result on one file system × write pattern, over its
+// trials. Counts are sums over the trials; see the package doc for the
+// definitions.
+type Cell struct {
+	FS      string `json:"fs"`
+	Pattern string `json:"pattern"`
+	Column  string `json:"column"`
+	// Changes is false for the patterns that must not cause a reload
+	// (touch, chmod, noise): missed and latency do not apply there.
+	Changes     bool      `json:"changes"`
+	Trials      int       `json:"trials"`       // trials counted
+	Missed      int       `json:"missed"`       // trials where the last version did not serve by the deadline
+	MissedFirst int       `json:"missed_first"` // trials where nothing new was applied between write 1 and write 2
+	StartFailed int       `json:"start_failed"` // trials where the column could not start
+	LatencyMS   []float64 `json:"latency_ms"`   // one per detected trial, in trial order
+	P50MS       *float64  `json:"p50_ms,omitempty"`
+	P99MS       *float64  `json:"p99_ms,omitempty"`
+	Applies     int       `json:"applies"`
+	Spurious    int       `json:"spurious"`
+	Duplicates  int       `json:"duplicates"`
+	Torn        int       `json:"torn"`
+	TornStates  []string  `json:"torn_states,omitempty"` // what was served instead, e.g. "version 0 with 0 keys"
+	Rejected    int       `json:"rejected"`
+	WastedReads uint64    `json:"wasted_reads"` // pipeline runs that found the content unchanged (our triggers only)
+	Errors      []string  `json:"errors,omitempty"`
+	Why         string    `json:"why,omitempty"`
+	Problem     bool      `json:"problem"` // missed, torn, spurious, duplicates or start failures
+}
+
+// Row is the evidence shared by all columns of one file system × pattern:
+// what the raw inotify witnesses saw and what stat said.
+type Row struct {
+	FS           string   `json:"fs"`
+	Pattern      string   `json:"pattern"`
+	Trials       int      `json:"trials"`
+	Errored      int      `json:"errored"` // trials that could not run (not counted in cells)
+	ErrorSamples []string `json:"error_samples,omitempty"`
+	// DirEvents and FileEvents count, per distinct "OP name", the trials in
+	// which a plain fsnotify watch on the directory / on the config path
+	// saw it between the first write and the end of the trial.
+	DirEvents     map[string]int `json:"dir_events"`
+	FileEvents    map[string]int `json:"file_events"`
+	NoEvents      int            `json:"no_events"`      // trials in which neither witness saw any event
+	StatUnchanged int            `json:"stat_unchanged"` // trials where mtime and size were the same before and after the writes
+	InodeChanged  int            `json:"inode_changed"`  // trials where the path's inode changed
+}
+
+// cellAcc accumulates one cell's trials.
+type cellAcc struct {
+	Cell
+	latencies                      []time.Duration
+	errCount                       map[string]int
+	sawThenMissed                  int
+	missedDir, missedFile, spurDir eventTally
+	missedNoEvents, missedStatSame int
+	missedTwins                    int // missed trials with two identical config events < 5 ms apart
+	missedIDs                      []int
+}
+
+func newCellAcc(fs, pattern, col string, changes bool) *cellAcc {
+	return &cellAcc{
+		Cell:      Cell{FS: fs, Pattern: pattern, Column: col, Changes: changes, LatencyMS: []float64{}},
+		errCount:  map[string]int{},
+		missedDir: eventTally{}, missedFile: eventTally{}, spurDir: eventTally{},
+	}
+}
+
+// add folds in one trial.
+func (c *cellAcc) add(o *trialOutcome, v colVerdict) {
+	c.Trials++
+	c.Applies += v.applies
+	c.Spurious += v.spurious
+	c.Duplicates += v.duplicates
+	c.Torn += v.torn
+	c.TornStates = appendCapped(c.TornStates, v.tornStates, 5)
+	c.Rejected += v.rejected
+	c.WastedReads += v.unchanged
+	for _, e := range v.errs {
+		c.errCount[e]++
+	}
+	if v.startFailed {
+		c.StartFailed++
+	}
+	dir, file := splitEvents(o.events)
+	if c.Changes {
+		if v.detected {
+			c.latencies = append(c.latencies, v.latency)
+			c.LatencyMS = append(c.LatencyMS, round3(ms(v.latency)))
+		} else {
+			c.Missed++
+			c.missedIDs = append(c.missedIDs, o.job.index)
+			c.missedDir.addTrial(dir)
+			c.missedFile.addTrial(file)
+			if len(o.events) == 0 {
+				c.missedNoEvents++
+			}
+			if o.before.ok && o.after.ok && o.before.mtime.Equal(o.after.mtime) && o.before.size == o.after.size {
+				c.missedStatSame++
+			}
+			if v.sawFirst {
+				c.sawThenMissed++
+			}
+			if hasTwins(dir, 5*time.Millisecond) {
+				c.missedTwins++
+			}
+		}
+		if len(o.writes) >= 2 && !v.sawFirst {
+			c.MissedFirst++
+		}
+	}
+	if v.spurious > 0 || v.duplicates > 0 {
+		c.spurDir.addTrial(dir)
+	}
+}
+
+// finish computes the percentiles, the problem flag and the error list.
+func (c *cellAcc) finish() Cell {
+	if len(c.latencies) > 0 {
+		p50, p99 := round3(ms(percentile(c.latencies, 50))), round3(ms(percentile(c.latencies, 99)))
+		c.P50MS, c.P99MS = &p50, &p99
+	}
+	type kv struct {
+		k string
+		n int
+	}
+	var errs []kv
+	for k, n := range c.errCount {
+		errs = append(errs, kv{k, n})
+	}
+	sort.Slice(errs, func(i, j int) bool {
+		if errs[i].n != errs[j].n {
+			return errs[i].n > errs[j].n
+		}
+		return errs[i].k < errs[j].k
+	})
+	c.Errors = nil
+	for i, e := range errs {
+		if i == 5 {
+			break
+		}
+		c.Errors = append(c.Errors, e.k+" ("+strconv.Itoa(e.n)+"×)")
+	}
+	c.Problem = c.Missed > 0 || c.Torn > 0 || c.Spurious > 0 || c.Duplicates > 0 || c.StartFailed > 0
+	return c.Cell
+}
+
+// percentile returns the p-th percentile of ds by the nearest-rank method
+// (p99 of 10 samples is the largest).
+func percentile(ds []time.Duration, p float64) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	rank := int(math.Ceil(p / 100 * float64(len(s))))
+	return s[min(max(rank, 1), len(s))-1]
+}
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+func splitEvents(events []witnessEvent) (dir, file []witnessEvent) {
+	for _, e := range events {
+		if e.Watch == "dir" {
+			dir = append(dir, e)
+		} else {
+			file = append(file, e)
+		}
+	}
+	return dir, file
+}
+
+// hasTwins reports whether two consecutive events on the config name are
+// identical and less than within apart (koanf drops the second of such a
+// pair).
+func hasTwins(events []witnessEvent, within time.Duration) bool {
+	var prev *witnessEvent
+	for i := range events {
+		e := &events[i]
+		if e.Name != ConfigName {
+			continue
+		}
+		if prev != nil && prev.Op == e.Op && e.T.Sub(prev.T) < within {
+			return true
+		}
+		prev = e
+	}
+	return false
+}
+
+func appendCapped(dst, src []string, n int) []string {
+	for _, s := range src {
+		if len(dst) >= n {
+			break
+		}
+		dst = append(dst, s)
+	}
+	return dst
+}
+
+// pathCleaner replaces a trial's temporary directories in messages with
+// "<dir>", so messages from different trials compare equal.
+func pathCleaner(dirs ...string) func(string) string {
+	return func(s string) string {
+		for _, d := range dirs {
+			if d != "" {
+				s = strings.ReplaceAll(s, d, "<dir>")
+			}
+		}
+		return s
+	}
+}
