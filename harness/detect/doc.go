@@ -20,8 +20,10 @@
 // always unmounted); without root those file systems are skipped with the
 // reason. The output is results/detect/matrix.json (below), matrix.md (one
 // grid per file system, a why line under every problem cell, the
-// experiments, the article's claims) and latency.png (one box per column,
-// all file systems and patterns pooled, logarithmic axis).
+// experiments, the article's claims) and latency.png (plots.Distribution:
+// one box per column, all file systems and patterns pooled, logarithmic
+// axis when the latencies span decades, latencies under 0.01 ms drawn at
+// 0.01 ms).
 //
 // # Parameters
 //

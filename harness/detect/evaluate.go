@@ -141,8 +141,8 @@ type Row struct {
 	DirEvents     map[string]int `json:"dir_events"`
 	FileEvents    map[string]int `json:"file_events"`
 	NoEvents      int            `json:"no_events"`      // trials in which neither witness saw any event
-	StatUnchanged int            `json:"stat_unchanged"` // trials where mtime and size were the same before and after the writes
-	InodeChanged  int            `json:"inode_changed"`  // trials where the path's inode changed
+	StatUnchanged int            `json:"stat_unchanged"` // trials where the last write left mtime and size as they were
+	InodeChanged  int            `json:"inode_changed"`  // trials where the last write gave the path a new inode
 }
 
 // cellAcc accumulates one cell's trials.
@@ -153,7 +153,8 @@ type cellAcc struct {
 	sawThenMissed                  int
 	missedDir, missedFile, spurDir eventTally
 	missedNoEvents, missedStatSame int
-	missedTwins                    int // missed trials with two identical config events < 5 ms apart
+	missedWithErr                  int // missed trials in which the column reported an error
+	missedTwins                    int // missed trials without a reported error, with two identical config events < 5 ms apart
 	missedIDs                      []int
 }
 
@@ -200,7 +201,9 @@ func (c *cellAcc) add(o *trialOutcome, v colVerdict) {
 			if v.sawFirst {
 				c.sawThenMissed++
 			}
-			if hasTwins(dir, 5*time.Millisecond) {
+			if len(v.errs) > 0 {
+				c.missedWithErr++
+			} else if hasTwins(dir, 5*time.Millisecond) {
 				c.missedTwins++
 			}
 		}

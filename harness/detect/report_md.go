@@ -39,7 +39,7 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 	p("## How to read it\n\n")
 	p("A cell reads `missed/trials missed · p50 · p99 latency` for patterns that change the content, and `no reload` for touch, chmod and noise, which must not cause one. **⚠ bold** marks a problem: a miss, a torn read, a spurious or duplicate reload, a column that could not start. Under each table, one line per problem cell says why, from what was observed: the raw inotify events two plain fsnotify watchers (one on the directory, one on the config path) saw in the trials concerned, what stat said, what the column applied and reported.\n\n")
 	p("- **missed**: trials in which the last version written was not what the column served at the deadline.\n")
-	p("- **latency**: last write finished (the pattern's last system call returned) → the column served the last version (our pipeline: the store swap; peers: their callback returned). p50 and p99 by nearest rank over the detected trials (p99 of 10 is the slowest).\n")
+	p("- **latency**: last write finished (the pattern's last system call returned) → the column served the last version (our pipeline: the store swap; peers: their callback returned). p50 and p99 by nearest rank over the detected trials (p99 of 10 is the slowest). The lab takes the write-finished time when the pattern's Write call returns to Go: that includes its cleanup (removing vim's backup, the kubelet's old directory, a tool's process exiting) and, under load, a scheduling delay after the last system call. A column that reacts to the event that completed the content can serve it before that; such latencies are clamped at 0 and shown as <0.1 ms.\n")
 	p("- **spurious**: reloads applied although the content did not change (touch, chmod, noise). **duplicates**: extra reloads of content that was already serving. Our pipeline skips unchanged content by hash, so both are 0 for the triggers by construction; the fires that found unchanged content are counted as *wasted reads* instead (matrix.json `wasted_reads`, summed in the table at the end).\n")
 	p("- **torn**: a state served that was never a complete written version: for our pipeline, the SHA-256 of the bytes applied is not among those of the versions written; for the peers, the loaded map (version, keys, values) equals none of them. An exact oracle.\n")
 	p("- **rejected**: reads that failed to read or parse (our pipeline keeps the old version; viper too; koanf's README callback serves an empty config, which counts as torn). Fine if the last version still arrived.\n")
@@ -250,15 +250,15 @@ func writeEvidence(b *bytes.Buffer, m *Matrix) {
 	if len(m.Rows) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "## Event witness\n\nWhat two plain fsnotify watchers saw between the first write and the end of each trial (every distinct event, with the number of trials it appeared in when not all), and what stat(2) said about the file before and after the writes.\n\n")
+	fmt.Fprintf(b, "## Event witness\n\nWhat two plain fsnotify watchers saw between the first write and the end of each trial (every distinct event, with the number of trials it appeared in when not all), and what stat(2) said about the file before and after the last write.\n\n")
 	fmt.Fprintf(b, "| file system | pattern | directory watch | file-path watch | stat |\n|---|---|---|---|---|\n")
 	for _, r := range m.Rows {
 		stat := []string{}
 		if r.StatUnchanged > 0 {
-			stat = append(stat, fmt.Sprintf("mtime+size unchanged %d/%d", r.StatUnchanged, r.Trials))
+			stat = append(stat, fmt.Sprintf("last write kept mtime+size %d/%d", r.StatUnchanged, r.Trials))
 		}
 		if r.InodeChanged > 0 {
-			stat = append(stat, fmt.Sprintf("new inode %d/%d", r.InodeChanged, r.Trials))
+			stat = append(stat, fmt.Sprintf("last write made a new inode %d/%d", r.InodeChanged, r.Trials))
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", r.FS, r.Pattern, tallyText(r.DirEvents, r.Trials), tallyText(r.FileEvents, r.Trials), strings.Join(stat, ", "))
 	}

@@ -41,7 +41,7 @@ type colRecord struct {
 }
 
 // statInfo is what stat(2) said about the config file (following
-// symlinks) before and after the writes.
+// symlinks) before and after the last write.
 type statInfo struct {
 	ok    bool
 	mtime time.Time
@@ -233,7 +233,6 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 		baseline[i] = r.unchanged()
 	}
 	writePath := writepattern.Path(dirs.Write, ConfigName)
-	out.before = statOf(writePath)
 
 	version := int64(1)
 	next := func() []byte {
@@ -247,6 +246,7 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 				return out
 			}
 		}
+		out.before = statOf(writePath) // ends as the stat before the last write
 		rec := writeRec{start: time.Now()}
 		data, err := job.pattern.Write(ctx, dirs.Write, ConfigName, next)
 		rec.end = time.Now()

@@ -35,7 +35,7 @@ func (c *cellAcc) why(fsName string) string {
 			parts = append(parts, s)
 		case c.Column == "poll" || c.Column == "pollhash":
 			if c.missedStatSame > 0 {
-				parts = append(parts, fmt.Sprintf("stat showed the same mtime and size before and after the writes in %d/%d missed trials", c.missedStatSame, c.Missed))
+				parts = append(parts, fmt.Sprintf("stat showed the same mtime and size before and after the last write in %d/%d missed trials", c.missedStatSame, c.Missed))
 			}
 		case c.Column == "signal":
 		default:
@@ -44,7 +44,7 @@ func (c *cellAcc) why(fsName string) string {
 				s += fmt.Sprintf(" (REMOVE %s in %d/%d missed trials: viper's watch loop returns on a Remove of the config file, silently)", ConfigName, c.missedDir["REMOVE "+ConfigName], c.Missed)
 			}
 			if c.Column == ColKoanf && c.missedTwins > 0 {
-				s += fmt.Sprintf(" (in %d/%d missed trials two identical events on %s came less than 5 ms apart: koanf drops an event equal to the previous one within 5 ms)", c.missedTwins, c.Missed, ConfigName)
+				s += fmt.Sprintf(" (in %d of the %d missed trials in which koanf reported nothing, two identical events on %s came less than 5 ms apart: koanf drops an event equal to the previous one within 5 ms)", c.missedTwins, c.Missed-c.missedWithErr, ConfigName)
 			}
 			parts = append(parts, s)
 		}

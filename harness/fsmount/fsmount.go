@@ -143,9 +143,10 @@ func Lookup(name string) error {
 const basePrefix = "reloadlab-detect-"
 
 // NewBase creates the run's base directory under parent ("" for
-// os.TempDir()), named after the process so CleanStale can tell whether
-// its owner still runs. It refuses a parent on tmpfs (the "disk" file
-// system must be a disk) and returns the statfs type it found.
+// os.TempDir(), or /var/tmp when that is tmpfs), named after the process
+// so CleanStale can tell whether its owner still runs. It refuses a parent
+// on tmpfs with an error wrapping ErrSkipped (the "disk" file system must
+// be a disk) and returns the statfs type it found.
 func NewBase(parent string) (dir, fsType string, err error) {
 	if parent == "" {
 		parent = os.TempDir()
@@ -158,7 +159,7 @@ func NewBase(parent string) (dir, fsType string, err error) {
 		return "", "", fmt.Errorf("fsmount: base %s: %w", parent, err)
 	}
 	if t == "tmpfs" || t == "ramfs" {
-		return "", t, fmt.Errorf("fsmount: base %s is on %s; the disk file system needs a directory on a disk", parent, t)
+		return "", t, fmt.Errorf("fsmount: %w: base %s is on %s; the disk file system needs a directory on a disk (set the base directory)", ErrSkipped, parent, t)
 	}
 	dir, err = os.MkdirTemp(parent, fmt.Sprintf("%s%d-", basePrefix, os.Getpid()))
 	if err != nil {
