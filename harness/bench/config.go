@@ -39,6 +39,8 @@ type Config struct {
 	Captures       int           // reloads captured by the flight recorder
 	Out            string        // results directory (default results/<strategy>)
 	TargetFlags    []string      // extra flags for the target (-poll-interval=…)
+	TargetBinary   string        // a prebuilt target (default: build ./targets/httpsvc)
+	NoDiagnosis    bool          // skip the diagnosis phase (no traces or profiles)
 	Log            io.Writer     // progress (default io.Discard)
 	CommandLine    string        // how the run was invoked, for plan.json
 }
@@ -133,7 +135,9 @@ func resolve(cfg Config) (resolved, error) {
 		{Name: "warmup", Duration: d / 12, Reloads: "continuous"},
 		{Name: "throughput", Duration: d / 3, Reloads: "alternating", Block: block(d / 3)},
 		{Name: "latency", Duration: d / 3, Open: true, Reloads: "alternating", Block: block(d / 3)},
-		{Name: "diagnosis", Duration: d / 4, Open: true, Reloads: "continuous"},
+	}
+	if !cfg.NoDiagnosis {
+		r.phases = append(r.phases, phaseSpec{Name: "diagnosis", Duration: d / 4, Open: true, Reloads: "continuous"})
 	}
 	return r, nil
 }

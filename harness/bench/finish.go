@@ -82,7 +82,7 @@ func (rn *run) finish(ctx context.Context, final debugapi.ReloadStatus, samples 
 	if err := results.WriteFile(st.Path("summary.md"), []byte(summaryMarkdown(s, rn.timings, diag))); err != nil {
 		return nil, err
 	}
-	return &Report{Dir: r.Out, Summary: s}, nil
+	return &Report{Dir: r.Out, Summary: s, Rate: rn.openRate, Series: series}, nil
 }
 
 func appliedTimes(events []strategies.Event) []int64 {
@@ -220,6 +220,7 @@ func (rn *run) plan(final debugapi.ReloadStatus, loadCPUs, targetCPUs []int, dia
 		Windows:     map[string]string{"before_apply": analysis.WindowBefore.String(), "after_apply": analysis.WindowAfter.String()},
 		TargetFlags: r.TargetFlags, Machine: machineInfo(), CommandLine: r.CommandLine, Started: rn.start,
 		Diagnosis: map[string]any{
+			"skipped":               r.NoDiagnosis,
 			"block_profile_rate_ns": diagBlockRate, "mutex_profile_fraction": diagMutexFraction,
 			"flight_recorder_min_age": flightMinAge.String(), "capture_after_reload": flightAfter.String(),
 			"captures_requested": r.Captures, "captures": len(diag.traces),

@@ -37,6 +37,8 @@ const (
 type Report struct {
 	Dir     string
 	Summary Summary
+	Rate    int             // the open-model rate the run used, req/s
+	Series  analysis.Series // the plotted timelines
 }
 
 // run is one run's state.
@@ -107,10 +109,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rn.warn("could not pin the load generator (%v); load and target share CPUs", err)
 		loadCPUs, targetCPUs = nil, nil
 	}
-	rn.logf("building the target")
-	bin, err := target.Build(ctx, work)
-	if err != nil {
-		return nil, err
+	bin := r.TargetBinary
+	if bin == "" {
+		rn.logf("building the target")
+		if bin, err = target.Build(ctx, work); err != nil {
+			return nil, err
+		}
 	}
 	args := []string{
 		"-config", filepath.Join(cfgDir, configName),

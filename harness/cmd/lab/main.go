@@ -6,6 +6,7 @@
 //	lab list                      presets, stores, triggers, write patterns
 //	lab micro   [flags]           go test micro benchmarks → results/micro
 //	lab bench   [flags]           one strategy under load → results/<strategy>
+//	lab compare [flags]           every strategy, repeated and interleaved → results/compare
 //	lab detect  [flags]           trigger × write pattern × file system → results/detect
 //
 // Run `lab <command> -h` for a command's flags.
@@ -49,6 +50,7 @@ func commands() []command {
 		{"list", "print presets, stores, triggers and write patterns", runList},
 		{"micro", "run the store micro benchmarks into results/micro", runMicro},
 		{"bench", "run one strategy under load while its config changes → results/<strategy>", runBench},
+		{"compare", "every strategy, repeated and interleaved, with a noise floor → results/compare", runCompare},
 		{"detect", "which trigger notices which change on which file system → results/detect", runDetect},
 		{"detect-child", "", runDetectChild}, // hidden: the detect lab's child process
 	}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"reloadlab/harness/compare"
+	"reloadlab/strategies"
+)
+
+func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compare", `Run every preset (or -strategies) with identical parameters, -repeat times,
+interleaved (each round runs every strategy once in a rotated order, plus the
+baseline a second time as an A/A pair that sets the noise floor), and write
+results/compare/{summary.md,summary.json,bench.txt,bars-*.png,timelines.png}.
+
+Presets: `+strings.Join(strategies.Names(), ", "), stderr)
+	var cfg compare.Config
+	list := fs.String("strategies", "", "comma-separated presets (default: all)")
+	fs.StringVar(&cfg.Baseline, "baseline", compare.DefaultBaseline, "reference strategy, also run twice per round as the A/A pair")
+	fs.IntVar(&cfg.Repeat, "repeat", 0, "rounds (default 5; 4 with -quick: the fewest for which Mann-Whitney can reach p < 0.05)")
+	fs.BoolVar(&cfg.Quick, "quick", false, "short runs and 4 rounds (for tests and CI)")
+	fs.DurationVar(&cfg.RunDuration, "run-duration", 0, "duration of each bench run (default 30s; 6s with -quick)")
+	fs.IntVar(&cfg.Keys, "keys", 0, "keys in the config (default 10000)")
+	fs.DurationVar(&cfg.ReloadEvery, "reload-every", 0, "interval between config writes (default 500ms)")
+	fs.StringVar(&cfg.Pattern, "pattern", "", "write pattern (default rename)")
+	fs.IntVar(&cfg.Rate, "rate", 0, "open-model rate in req/s (default: probed once on the baseline)")
+	fs.StringVar(&cfg.Sweep, "sweep", "", "repeat the comparison over keys (1k, 10k, 100k) or rate (reload every 100ms, 500ms, 2s)")
+	fs.StringVar(&cfg.Out, "out", compare.DefaultOut, "output `dir`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *list != "" {
+		for _, s := range strings.Split(*list, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				cfg.Strategies = append(cfg.Strategies, s)
+			}
+		}
+	}
+	if _, err := compare.SweepValues(cfg.Sweep); err != nil {
+		return err
+	}
+	cfg.Log = stderr
+	cfg.CommandLine = "lab compare " + strings.Join(args, " ")
+	run, err := compare.Compare(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "compared %d strategies × %d rounds in %s; results in %s\n", len(run.Strategies), run.Repeat, run.Elapsed, cfg.Out)
+	return nil
+}

@@ -1,0 +1,329 @@
+package compare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"reloadlab/harness/analysis"
+	"reloadlab/harness/bench"
+	"reloadlab/harness/machine"
+	"reloadlab/harness/results"
+	"reloadlab/harness/target"
+	"reloadlab/strategies"
+)
+
+// Defaults of Config.
+const (
+	DefaultRepeat        = 5
+	QuickRepeat          = 4 // the fewest rounds for which Mann-Whitney U can reach p < 0.05
+	DefaultRunDuration   = 30 * time.Second
+	QuickRunDuration     = 6 * time.Second
+	DefaultBaseline      = "atomic"
+	DefaultOut           = "results/compare"
+	perRunOverheadFactor = 1.25 // start-up, probes and analysis, for the ETA
+)
+
+// Config is one comparison's parameters. Zero fields take the defaults.
+type Config struct {
+	Strategies  []string      // presets to compare (default: all)
+	Baseline    string        // the reference and A/A strategy (default atomic)
+	Repeat      int           // rounds (default 5, 3 with Quick)
+	Quick       bool          // short runs (QuickRunDuration) and QuickRepeat rounds
+	RunDuration time.Duration // bench duration of each run
+	Keys        int           // keys in the config (bench default)
+	ReloadEvery time.Duration // write interval (bench default)
+	Pattern     string        // write pattern (bench default)
+	Rate        int           // open-model rate; 0 = calibrate once on the baseline
+	Sweep       string        // "", "keys" or "rate"
+	Out         string        // default results/compare
+	Log         io.Writer
+	CommandLine string
+}
+
+// SweepValues returns the values a sweep visits, as bench config changes.
+func SweepValues(sweep string) ([]string, error) {
+	switch sweep {
+	case "":
+		return []string{""}, nil
+	case "keys":
+		return []string{"1000", "10000", "100000"}, nil
+	case "rate":
+		return []string{"100ms", "500ms", "2s"}, nil
+	}
+	return nil, fmt.Errorf("compare: unknown sweep %q (valid: keys, rate)", sweep)
+}
+
+// Run is the whole comparison's result (summary.json).
+type Run struct {
+	Baseline    string        `json:"baseline"`
+	Strategies  []string      `json:"strategies"`
+	Repeat      int           `json:"repeat"`
+	RunDuration string        `json:"run_duration"`
+	Keys        int           `json:"keys"`
+	ReloadEvery string        `json:"reload_every"`
+	Pattern     string        `json:"pattern"`
+	Rate        int           `json:"rate_rps"`
+	RateSource  string        `json:"rate_source"`
+	Sweep       string        `json:"sweep,omitempty"`
+	Points      []Point       `json:"points"` // one per sweep value (one without a sweep)
+	Machine     machine.Info  `json:"machine"`
+	Command     string        `json:"command"`
+	Started     time.Time     `json:"started"`
+	Elapsed     string        `json:"elapsed"`
+	Metrics     []MetricInfo  `json:"metrics"`
+	Warnings    []string      `json:"warnings,omitempty"`
+	timelines   []timelineRow // last round of the first point, for the figure
+}
+
+// MetricInfo describes a metric in summary.json.
+type MetricInfo struct {
+	Name, Title, Unit, Better string
+}
+
+// Point is the comparison at one sweep value.
+type Point struct {
+	Value   string                     `json:"value,omitempty"` // the swept value
+	Order   [][]string                 `json:"order"`           // the run order of each round
+	Metrics map[string]*MetricResult   `json:"metrics"`         // by Metric.Name
+	Runs    map[string][]bench.Summary `json:"-"`
+}
+
+// MetricResult is one metric at one point.
+type MetricResult struct {
+	Noise      NoiseFloor       `json:"noise_floor"`
+	Strategies map[string]*Stat `json:"strategies"`
+}
+
+type timelineRow struct {
+	name   string
+	series analysis.Series
+}
+
+// aaName labels the baseline's second run of each round.
+func aaName(baseline string) string { return baseline + " (A/A)" }
+
+// Compare runs the comparison and commits its results directory.
+func Compare(ctx context.Context, cfg Config) (*Run, error) {
+	if err := fill(&cfg); err != nil {
+		return nil, err
+	}
+	sweep, err := SweepValues(cfg.Sweep)
+	if err != nil {
+		return nil, err
+	}
+	log := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "compare: "+format+"\n", args...) }
+	stage, err := results.NewStage(cfg.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer stage.Abort()
+	work, err := os.MkdirTemp("", "reloadlab-compare-")
+	if err != nil {
+		return nil, fmt.Errorf("compare: %w", err)
+	}
+	defer os.RemoveAll(work)
+	log("building the target")
+	bin, err := target.Build(ctx, work)
+	if err != nil {
+		return nil, err
+	}
+
+	run := &Run{
+		Baseline: cfg.Baseline, Strategies: cfg.Strategies, Repeat: cfg.Repeat, RunDuration: cfg.RunDuration.String(),
+		Keys: cfg.Keys, ReloadEvery: cfg.ReloadEvery.String(), Pattern: cfg.Pattern, Sweep: cfg.Sweep,
+		Machine: machine.Read(), Command: cfg.CommandLine, Started: time.Now(),
+	}
+	for _, m := range metrics {
+		run.Metrics = append(run.Metrics, MetricInfo{m.Name, m.Title, m.Unit, m.Better})
+	}
+	base := bench.Config{
+		Keys: cfg.Keys, ReloadEvery: cfg.ReloadEvery, Pattern: cfg.Pattern, Duration: cfg.RunDuration,
+		NoDiagnosis: true, TargetBinary: bin, Rate: cfg.Rate,
+	}
+	if cfg.Rate == 0 {
+		log("calibrating the open-model rate on %s", cfg.Baseline)
+		c := base
+		c.Strategy, c.Out, c.Log = cfg.Baseline, filepath.Join(stage.Dir, "raw", "calibration"), io.Discard
+		rep, err := bench.Run(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("compare: calibration: %w", err)
+		}
+		base.Rate, run.Rate, run.RateSource = rep.Rate, rep.Rate, "probed once on the baseline (bench's upward probe), then fixed for every run"
+		log("open-model rate fixed at %d req/s", rep.Rate)
+	} else {
+		run.Rate, run.RateSource = cfg.Rate, "set with -rate"
+	}
+
+	lineup := append(append([]string(nil), cfg.Strategies...), aaName(cfg.Baseline))
+	total := len(sweep) * cfg.Repeat * len(lineup)
+	done := 0
+	start := time.Now()
+	for _, sv := range sweep {
+		pt := Point{Value: sv, Runs: map[string][]bench.Summary{}}
+		pc := base
+		switch cfg.Sweep {
+		case "keys":
+			fmt.Sscan(sv, &pc.Keys)
+		case "rate":
+			pc.ReloadEvery, _ = time.ParseDuration(sv)
+		}
+		for round := 0; round < cfg.Repeat; round++ {
+			order := rotate(lineup, round)
+			pt.Order = append(pt.Order, order)
+			for _, name := range order {
+				eta := "?"
+				if done > 0 {
+					eta = (time.Duration(float64(time.Since(start)) / float64(done) * float64(total-done))).Round(time.Second).String()
+				}
+				log("%s round %d/%d, run %d/%d: %s (elapsed %s, about %s left)", pointLabel(cfg.Sweep, sv), round+1, cfg.Repeat, done+1, total, name, time.Since(start).Round(time.Second), eta)
+				c := pc
+				c.Strategy = strings.TrimSuffix(name, " (A/A)")
+				c.Out = filepath.Join(stage.Dir, "raw", rawDir(cfg.Sweep, sv, round, name))
+				c.Log = io.Discard
+				c.CommandLine = cfg.CommandLine
+				rep, err := bench.Run(ctx, c)
+				if err != nil {
+					return nil, fmt.Errorf("compare: %s round %d: %w", name, round+1, err)
+				}
+				pt.Runs[name] = append(pt.Runs[name], rep.Summary)
+				for _, w := range rep.Summary.Warnings {
+					if !strings.Contains(w, "open-model rate") {
+						run.Warnings = append(run.Warnings, fmt.Sprintf("%s round %d: %s", name, round+1, w))
+					}
+				}
+				if round == cfg.Repeat-1 && len(run.Points) == 0 && !strings.HasSuffix(name, "(A/A)") {
+					run.timelines = append(run.timelines, timelineRow{name, rep.Series})
+				}
+				done++
+			}
+		}
+		pt.Metrics = aggregate(pt.Runs, cfg.Strategies, cfg.Baseline)
+		run.Points = append(run.Points, pt)
+	}
+	run.Elapsed = time.Since(run.Started).Round(time.Second).String()
+	if err := write(stage, run); err != nil {
+		return nil, err
+	}
+	if err := stage.Commit(); err != nil {
+		return nil, err
+	}
+	log("done in %s; results in %s", run.Elapsed, cfg.Out)
+	return run, nil
+}
+
+func fill(cfg *Config) error {
+	if len(cfg.Strategies) == 0 {
+		cfg.Strategies = strategies.Names()
+	}
+	if cfg.Baseline == "" {
+		cfg.Baseline = DefaultBaseline
+	}
+	seen := map[string]bool{}
+	for _, s := range cfg.Strategies {
+		if _, err := strategies.Lookup(s); err != nil {
+			return err
+		}
+		if seen[s] {
+			return fmt.Errorf("compare: strategy %q listed twice", s)
+		}
+		seen[s] = true
+	}
+	if _, err := strategies.Lookup(cfg.Baseline); err != nil {
+		return err
+	}
+	if !seen[cfg.Baseline] {
+		cfg.Strategies = append([]string{cfg.Baseline}, cfg.Strategies...)
+	}
+	if cfg.Repeat == 0 {
+		cfg.Repeat = DefaultRepeat
+		if cfg.Quick {
+			cfg.Repeat = QuickRepeat
+		}
+	}
+	if cfg.Repeat < 2 {
+		return errors.New("compare: at least 2 repeats are needed to compare anything")
+	}
+	if cfg.RunDuration == 0 {
+		cfg.RunDuration = DefaultRunDuration
+		if cfg.Quick {
+			cfg.RunDuration = QuickRunDuration
+		}
+	}
+	if cfg.Keys == 0 {
+		cfg.Keys = bench.DefaultKeys
+	}
+	if cfg.ReloadEvery == 0 {
+		cfg.ReloadEvery = bench.DefaultReloadEvery
+	}
+	if cfg.Pattern == "" {
+		cfg.Pattern = bench.DefaultPattern
+	}
+	if cfg.Out == "" {
+		cfg.Out = DefaultOut
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	return nil
+}
+
+// rotate returns s rotated left by n.
+func rotate(s []string, n int) []string {
+	n %= len(s)
+	return append(append([]string(nil), s[n:]...), s[:n]...)
+}
+
+func pointLabel(sweep, v string) string {
+	if sweep == "" {
+		return ""
+	}
+	return sweep + "=" + v + ","
+}
+
+func rawDir(sweep, v string, round int, name string) string {
+	n := strings.NewReplacer(" (A/A)", "-aa", "+", "-").Replace(name)
+	d := fmt.Sprintf("round%d-%s", round+1, n)
+	if sweep != "" {
+		d = sweep + "-" + v + "/" + d
+	}
+	return d
+}
+
+// aggregate computes every metric's statistics at one point.
+func aggregate(runs map[string][]bench.Summary, strats []string, baseline string) map[string]*MetricResult {
+	out := map[string]*MetricResult{}
+	for _, m := range metrics {
+		values := func(name string) []float64 {
+			var vs []float64
+			for _, s := range runs[name] {
+				vs = append(vs, m.Value(s))
+			}
+			return vs
+		}
+		mr := &MetricResult{Strategies: map[string]*Stat{}, Noise: noiseFloor(values(baseline), values(aaName(baseline)))}
+		baseStat := summarize(values(baseline))
+		for _, name := range strats {
+			st := summarize(values(name))
+			if name == baseline {
+				st.Verdict = "baseline"
+				st.Ratio, st.Diff, st.P = 1, 0, 1
+			} else {
+				judge(&st, baseStat, mr.Noise, m.Better)
+			}
+			mr.Strategies[name] = &st
+		}
+		out[m.Name] = mr
+	}
+	return out
+}
+
+func parseDuration(v string) (float64, error) {
+	d, err := time.ParseDuration(v)
+	return d.Seconds(), err
+}
