@@ -8,7 +8,7 @@
 //	inplace              open(O_TRUNC) + write: echo >, cp over an existing file, VS Code, nano
 //	inplace-slow         truncate, write half, pause 50 ms, write the rest: a slow writer
 //	rename               write a temp file in the same directory, rename(2) over: sed -i, mv, atomic-write libraries
-//	vim                  vim's backupcopy=no save: probe file 4913, rename original to backup, write new file, fsync, delete backup
+//	vim                  vim's backupcopy=no save: probe file 4913, rename original to backup, write new file, fsync, chmod, delete backup
 //	jetbrains            IntelliJ "safe write": temp file, rename original away, rename temp in, delete old
 //	k8s-configmap        the kubelet AtomicWriter: new ..<timestamp> dir, ..data_tmp symlink renamed over ..data
 //	delete-create        unlink, 20 ms gap, create: tools that remove before writing

@@ -47,7 +47,7 @@ func models() []Pattern {
 		},
 		{
 			Name:           "vim",
-			Models:         "Vim with backupcopy=no (or auto on an ordinary file): the 4913 probe file (vim src/bufwrite.c), rename the original to name~, write and fsync a new file, delete the backup (vim options.txt 'backupcopy'; vim/vim#15733)",
+			Models:         "Vim with backupcopy=no (or auto on an ordinary file): the 4913 probe file (vim src/bufwrite.c), rename the original to name~, write and fsync a new file, give it the original's permissions (mch_setperm), delete the backup (vim options.txt 'backupcopy'; vim/vim#15733; the chmod seen on the real vim's save by the detect lab's event witness)",
 			ChangesContent: true,
 			write: one(func(_ context.Context, dir, name string, data []byte) error {
 				probe := filepath.Join(dir, "4913")
@@ -55,11 +55,18 @@ func models() []Pattern {
 					f.Close()
 					os.Remove(probe)
 				}
+				fi, err := os.Stat(Path(dir, name))
+				if err != nil {
+					return err
+				}
 				backup := Path(dir, name) + "~"
 				if err := os.Rename(Path(dir, name), backup); err != nil {
 					return err
 				}
 				if err := writeNewSynced(Path(dir, name), data); err != nil {
+					return err
+				}
+				if err := os.Chmod(Path(dir, name), fi.Mode().Perm()); err != nil {
 					return err
 				}
 				return os.Remove(backup)
