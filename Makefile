@@ -11,25 +11,47 @@ RATE         ?= 0
 DURATION     ?= 0
 OUT          ?=
 QUICK        ?=
+STRATEGIES   ?=
+REPEAT       ?= 0
+SWEEP        ?=
+TRIALS       ?= 10
 
 LAB = go run ./harness/cmd/lab
+quick = $(if $(filter 1 true yes,$(QUICK)),true,false)
 
-.PHONY: test bench micro fuzz list
+.PHONY: test bench micro compare detect report reproduce list fuzz
 
-## test: vet, then every test with the race detector
+## test: vet, lint the workflows, then every test with the race detector
 test:
 	go vet ./...
+	go tool actionlint
 	go test -race ./...
 
 ## bench: one strategy under load while its config changes → results/$(STRATEGY)
 bench:
 	$(LAB) bench -strategy=$(STRATEGY) -store=$(STORE) -trigger=$(TRIGGER) -keys=$(KEYS) \
 		-reload-every=$(RELOAD_EVERY) -pattern=$(PATTERN) -rate=$(RATE) -duration=$(DURATION) \
-		-out=$(OUT) -quick=$(if $(filter 1 true yes,$(QUICK)),true,false)
+		-out=$(OUT) -quick=$(quick)
 
-## micro: store micro benchmarks → results/micro/{bench,benchstat}.txt
+## compare: every preset, repeated and interleaved, with an A/A noise floor → results/compare
+compare:
+	$(LAB) compare -strategies=$(STRATEGIES) -repeat=$(REPEAT) -quick=$(quick) -sweep=$(SWEEP) -out=$(OUT)
+
+## detect: trigger × write pattern × file system matrix → results/detect
+detect:
+	$(LAB) detect -trials=$(TRIALS) -quick=$(quick)
+
+## micro: store and traversal micro benchmarks → results/micro/{bench,benchstat}.txt
 micro:
 	$(LAB) micro
+
+## report: REPORT.md and results/verdicts.json from the committed results
+report:
+	$(LAB) report
+
+## reproduce: quick re-measurement checking every verdict of results/verdicts.json
+reproduce:
+	$(LAB) reproduce
 
 ## list: presets, stores, triggers, write patterns
 list:

@@ -41,7 +41,7 @@ type Config struct {
 	Pattern     string        // write pattern (bench default)
 	Rate        int           // open-model rate; 0 = calibrate once on the baseline
 	Sweep       string        // "", "keys" or "rate"
-	Out         string        // default results/compare
+	Out         string        // default results/compare, or results/compare-sweep-<sweep>
 	Log         io.Writer
 	CommandLine string
 }
@@ -266,6 +266,9 @@ func fill(cfg *Config) error {
 	}
 	if cfg.Out == "" {
 		cfg.Out = DefaultOut
+		if cfg.Sweep != "" {
+			cfg.Out = DefaultOut + "-sweep-" + cfg.Sweep
+		}
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard

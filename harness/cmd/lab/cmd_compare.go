@@ -28,7 +28,7 @@ Presets: `+strings.Join(strategies.Names(), ", "), stderr)
 	fs.StringVar(&cfg.Pattern, "pattern", "", "write pattern (default rename)")
 	fs.IntVar(&cfg.Rate, "rate", 0, "open-model rate in req/s (default: probed once on the baseline)")
 	fs.StringVar(&cfg.Sweep, "sweep", "", "repeat the comparison over keys (1k, 10k, 100k) or rate (reload every 100ms, 500ms, 2s)")
-	fs.StringVar(&cfg.Out, "out", compare.DefaultOut, "output `dir`")
+	fs.StringVar(&cfg.Out, "out", "", "output `dir` (default results/compare, or results/compare-sweep-<sweep>)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,6 +48,6 @@ Presets: `+strings.Join(strategies.Names(), ", "), stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "compared %d strategies × %d rounds in %s; results in %s\n", len(run.Strategies), run.Repeat, run.Elapsed, cfg.Out)
+	fmt.Fprintf(stdout, "compared %d strategies × %d rounds in %s\n", len(run.Strategies), run.Repeat, run.Elapsed)
 	return nil
 }

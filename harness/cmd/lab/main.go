@@ -7,6 +7,8 @@
 //	lab micro   [flags]           go test micro benchmarks → results/micro
 //	lab bench   [flags]           one strategy under load → results/<strategy>
 //	lab compare [flags]           every strategy, repeated and interleaved → results/compare
+//	lab report  [flags]           REPORT.md and results/verdicts.json from the committed results
+//	lab reproduce [flags]         re-measure quickly and check results/verdicts.json
 //	lab detect  [flags]           trigger × write pattern × file system → results/detect
 //
 // Run `lab <command> -h` for a command's flags.
@@ -51,6 +53,8 @@ func commands() []command {
 		{"micro", "run the store micro benchmarks into results/micro", runMicro},
 		{"bench", "run one strategy under load while its config changes → results/<strategy>", runBench},
 		{"compare", "every strategy, repeated and interleaved, with a noise floor → results/compare", runCompare},
+		{"report", "write REPORT.md and results/verdicts.json from the committed results", runReport},
+		{"reproduce", "re-measure quickly and check every verdict in results/verdicts.json", runReproduce},
 		{"detect", "which trigger notices which change on which file system → results/detect", runDetect},
 		{"detect-child", "", runDetectChild}, // hidden: the detect lab's child process
 	}

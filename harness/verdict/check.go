@@ -1,0 +1,146 @@
+package verdict
+
+import (
+	"fmt"
+	"math"
+
+	"reloadlab/harness/compare"
+	"reloadlab/harness/detect"
+)
+
+// Outcomes of a check.
+const (
+	Reproduced    = "reproduced"
+	NotReproduced = "not reproduced"
+	Flipped       = "FLIPPED"
+	WithinNoise   = "not checked (within noise)"
+	NotMeasured   = "not checked (not in the re-run)"
+)
+
+// Result is one verdict checked against a re-run.
+type Result struct {
+	Verdict Verdict
+	Outcome string
+	Detail  string
+}
+
+// Check checks every verdict against a re-run's compare and detect results
+// (either may be nil).
+func Check(vs []Verdict, run *compare.Run, m *detect.Matrix) []Result {
+	out := make([]Result, 0, len(vs))
+	for _, v := range vs {
+		var r Result
+		switch v.Kind {
+		case KindCompare:
+			r = checkCompare(v, run)
+		case KindDetectZero, KindDetectMiss:
+			r = checkDetect(v, m)
+		default:
+			r = Result{Verdict: v, Outcome: NotMeasured, Detail: "unknown kind " + v.Kind}
+		}
+		if !v.Clear && r.Outcome != NotMeasured {
+			r.Detail = r.Outcome + "; " + r.Detail
+			r.Outcome = WithinNoise
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func checkCompare(v Verdict, run *compare.Run) Result {
+	r := Result{Verdict: v, Outcome: NotMeasured}
+	if run == nil || len(run.Points) == 0 {
+		r.Detail = "no compare re-run"
+		return r
+	}
+	mr := run.Points[0].Metrics[v.Metric]
+	if mr == nil || mr.Strategies[v.Strategy] == nil {
+		r.Detail = "metric or strategy not in the re-run"
+		return r
+	}
+	st := mr.Strategies[v.Strategy]
+	base := mr.Strategies[run.Baseline]
+	better := ""
+	for _, mi := range run.Metrics {
+		if mi.Name == v.Metric {
+			better = mi.Better
+		}
+	}
+	diff := st.Median - base.Median
+	if math.IsNaN(diff) {
+		r.Detail = "no values in the re-run"
+		return r
+	}
+	dir := "no difference"
+	switch {
+	case diff == 0:
+	case (diff > 0) == (better == "higher"):
+		dir = "better"
+	default:
+		dir = "worse"
+	}
+	r.Detail = fmt.Sprintf("re-run: %s vs %s medians %.3g vs %.3g (%s, p=%.3f, verdict %q)", v.Strategy, run.Baseline, st.Median, base.Median, dir, st.P, st.Verdict)
+	switch {
+	case dir == v.Direction && st.Verdict == v.Direction:
+		r.Outcome = Reproduced
+	case dir == v.Direction:
+		r.Outcome = NotReproduced // same direction, not significant in the short re-run
+	case dir == "no difference":
+		r.Outcome = NotReproduced
+	default:
+		r.Outcome = Flipped
+	}
+	return r
+}
+
+func checkDetect(v Verdict, m *detect.Matrix) Result {
+	r := Result{Verdict: v, Outcome: NotMeasured}
+	if m == nil {
+		r.Detail = "no detect re-run"
+		return r
+	}
+	switch v.Kind {
+	case KindDetectMiss:
+		c := m.Cell(v.FS, v.Pattern, v.Column)
+		if c == nil || c.Trials == 0 {
+			r.Detail = "cell not in the reduced matrix"
+			return r
+		}
+		r.Detail = fmt.Sprintf("re-run: %d/%d missed", c.Missed, c.Trials)
+		switch {
+		case c.Missed == c.Trials:
+			r.Outcome = Reproduced
+		case c.Missed == 0:
+			r.Outcome = Flipped
+		default:
+			r.Outcome = NotReproduced
+		}
+	case KindDetectZero:
+		cells, bad := 0, 0
+		for _, c := range m.Cells {
+			if c.Column != v.Column || c.Trials == 0 {
+				continue
+			}
+			cells++
+			n := c.Torn
+			if v.What == "missed" {
+				if !c.Changes {
+					continue
+				}
+				n = c.Missed
+			}
+			bad += n
+		}
+		if cells == 0 {
+			r.Detail = "column not in the reduced matrix"
+			return r
+		}
+		r.Detail = fmt.Sprintf("re-run: %d %s over %d cells", bad, v.What, cells)
+		if bad == 0 {
+			r.Outcome = Reproduced
+		} else {
+			r.Outcome = Flipped
+		}
+	}
+	return r
+}
