@@ -305,3 +305,35 @@ func TestCellText(t *testing.T) {
 	}
 	assert.False(t, strings.Contains(mdCell("a|b\nc"), "\n"))
 }
+
+// TestCheckModels compares a real tool's row with its model's: the events
+// on the config file and the verdicts, with trial-to-trial noise ignored.
+func TestCheckModels(t *testing.T) {
+	t.Parallel()
+	m := &Matrix{
+		Columns:     []Column{{Name: "fsnotify"}, {Name: ColKoanf}},
+		FileSystems: []fsmount.Info{{Name: fsmount.Disk}},
+		Rows: []Row{
+			{FS: fsmount.Disk, Pattern: "tar-real", DirEvents: map[string]int{"REMOVE config.yaml": 10, "CREATE config.yaml": 10, "CREATE noise": 1}},
+			{FS: fsmount.Disk, Pattern: "copy-preserve-mtime", DirEvents: map[string]int{"WRITE config.yaml": 10}},
+			{FS: fsmount.Disk, Pattern: "cp-real", DirEvents: map[string]int{"WRITE config.yaml": 10}},
+			{FS: fsmount.Disk, Pattern: "inplace", DirEvents: map[string]int{"WRITE config.yaml": 9}},
+		},
+		Cells: []Cell{
+			{FS: fsmount.Disk, Pattern: "tar-real", Column: "fsnotify", Trials: 10, Missed: 10},
+			{FS: fsmount.Disk, Pattern: "copy-preserve-mtime", Column: "fsnotify", Trials: 10},
+			{FS: fsmount.Disk, Pattern: "cp-real", Column: ColKoanf, Trials: 10, Torn: 1},
+			{FS: fsmount.Disk, Pattern: "inplace", Column: ColKoanf, Trials: 10},
+		},
+	}
+	got := checkModels(m)
+	require.Len(t, got, 2)
+	tar, cp := got[1], got[0]
+	assert.Equal(t, "cp-real", cp.Real)
+	assert.True(t, cp.Agrees, "a torn count of 1 against 0 is noise: %+v", cp)
+	assert.Equal(t, "tar-real", tar.Real)
+	assert.False(t, tar.Agrees)
+	assert.Equal(t, "dir: CREATE config.yaml, REMOVE config.yaml; file: none", tar.RealEvents)
+	require.Len(t, tar.Differ, 1)
+	assert.Contains(t, tar.Differ[0], "fsnotify (missed 10/10 with the tool, 0/10 with the model)")
+}

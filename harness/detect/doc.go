@@ -175,6 +175,10 @@
 //	                 latency_ms[] (per detected trial), p50_ms, p99_ms, applies,
 //	                 spurious, duplicates, torn, torn_states[], rejected,
 //	                 wasted_reads, errors[] ("message (n×)"), why, problem
+//	models[]         per file system × real tool: fs, real, model (the pattern
+//	                 it checks), real_events, model_events (what the witnesses saw
+//	                 of the config file), differ[] (columns whose verdict
+//	                 differs), agrees
 //	overflow         method, max_queued_events, noise_events, stopped_ms,
 //	                 columns[]: column, overflow_reported, last_arrived,
 //	                 latency_ms (from SIGCONT), via, applies, errors[], start_error

@@ -34,6 +34,7 @@ type Matrix struct {
 	FileSystems []fsmount.Info `json:"file_systems"`
 	Rows        []Row          `json:"rows"`
 	Cells       []Cell         `json:"cells"`
+	Models      []ModelCheck   `json:"models"`
 	Overflow    *Overflow      `json:"overflow,omitempty"`
 	WatchLimit  *WatchLimit    `json:"watch_limit,omitempty"`
 	Idle        *Idle          `json:"idle_cost,omitempty"`
@@ -169,6 +170,7 @@ func Run(ctx context.Context, cfg Config) (*Matrix, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	m.Models = checkModels(m)
 	m.Claims = evaluateClaims(m)
 	m.WallSeconds = round3(time.Since(start).Seconds())
 	logf("done in %s", time.Since(start).Round(time.Second))

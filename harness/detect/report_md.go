@@ -130,6 +130,7 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 	}
 	p("\n")
 
+	writeModels(&b, m.Models)
 	writeEvidence(&b, m)
 	writeWasted(&b, m)
 	writeOverflow(&b, m.Overflow)
@@ -242,6 +243,22 @@ func summaryLines(m *Matrix) []string {
 		out = append(out, s+strings.Join(parts, "; ")+".")
 	}
 	return out
+}
+
+// writeModels compares each real tool with the model it checks.
+func writeModels(b *bytes.Buffer, ms []ModelCheck) {
+	if len(ms) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Models against the real tools\n\nEach real tool's row against the model pattern it checks, on the same file system: the events the witnesses saw on the config file, and the columns whose verdict differs.\n\n| file system | real tool | model | agrees | events with the tool | events with the model | verdicts that differ |\n|---|---|---|---|---|---|---|\n")
+	for _, m := range ms {
+		agrees := "yes"
+		if !m.Agrees {
+			agrees = "**no**"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", m.FS, m.Real, m.Model, agrees, mdCell(m.RealEvents), mdCell(m.ModelEvents), mdCell(strings.Join(m.Differ, "; ")))
+	}
+	fmt.Fprintln(b)
 }
 
 // writeEvidence writes, per file system × pattern, what the raw inotify
