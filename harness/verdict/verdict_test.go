@@ -1,0 +1,121 @@
+package verdict
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"reloadlab/harness/compare"
+	"reloadlab/harness/detect"
+)
+
+func runWith(apply, capacity map[string]compare.Stat, noiseApply, noiseCap float64) *compare.Run {
+	mk := func(m map[string]compare.Stat) map[string]*compare.Stat {
+		out := map[string]*compare.Stat{}
+		for k, v := range m {
+			out[k] = &v
+		}
+		return out
+	}
+	return &compare.Run{
+		Baseline: "atomic", Strategies: []string{"atomic", "lockmap"},
+		Metrics: []compare.MetricInfo{{Name: "apply", Title: "apply duration p50", Unit: "µs", Better: "lower"}, {Name: "capacity", Title: "capacity", Unit: "req/s", Better: "higher"}},
+		Points: []compare.Point{{Metrics: map[string]*compare.MetricResult{
+			"apply":    {Noise: compare.NoiseFloor{Relative: noiseApply}, Strategies: mk(apply)},
+			"capacity": {Noise: compare.NoiseFloor{Relative: noiseCap}, Strategies: mk(capacity)},
+		}}},
+	}
+}
+
+func TestCompareVerdictsAndChecks(t *testing.T) {
+	t.Parallel()
+	published := runWith(
+		map[string]compare.Stat{"atomic": {Median: 1, Verdict: "baseline"}, "lockmap": {Median: 400, Ratio: 400, P: 0.008, Verdict: "worse"}},
+		map[string]compare.Stat{"atomic": {Median: 100, Verdict: "baseline"}, "lockmap": {Median: 95, Ratio: 0.95, P: 0.03, Verdict: "worse"}},
+		0.5, 0.04)
+	vs := FromCompare(published)
+	require.Len(t, vs, 2)
+	byID := map[string]Verdict{}
+	for _, v := range vs {
+		byID[v.ID] = v
+	}
+	assert.True(t, byID["compare/apply/lockmap"].Clear, "×400 is far beyond twice a 50% noise floor")
+	assert.False(t, byID["compare/capacity/lockmap"].Clear, "5% is within twice a 4% noise floor")
+
+	tests := []struct {
+		name string
+		run  *compare.Run
+		want map[string]string
+	}{
+		{"same and significant", runWith(
+			map[string]compare.Stat{"atomic": {Median: 1}, "lockmap": {Median: 300, P: 0.03, Verdict: "worse"}},
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 96, P: 0.2, Verdict: "no difference"}}, 0.5, 0.04),
+			map[string]string{"compare/apply/lockmap": Reproduced, "compare/capacity/lockmap": WithinNoise}},
+		{"same direction, not significant", runWith(
+			map[string]compare.Stat{"atomic": {Median: 1}, "lockmap": {Median: 300, P: 0.1, Verdict: "no difference"}},
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 96}}, 0.5, 0.04),
+			map[string]string{"compare/apply/lockmap": NotReproduced}},
+		{"flipped", runWith(
+			map[string]compare.Stat{"atomic": {Median: 300}, "lockmap": {Median: 1, P: 0.03, Verdict: "better"}},
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
+			map[string]string{"compare/apply/lockmap": Flipped, "compare/capacity/lockmap": WithinNoise}},
+		{"no re-run", nil, map[string]string{"compare/apply/lockmap": NotMeasured}},
+	}
+	for _, tt := range tests {
+		res := Check(vs, tt.run, nil)
+		for _, r := range res {
+			if want, ok := tt.want[r.Verdict.ID]; ok {
+				assert.Equal(t, want, r.Outcome, "%s: %s (%s)", tt.name, r.Verdict.ID, r.Detail)
+			}
+		}
+	}
+}
+
+func TestZeroBaselineUsesAbsoluteNoise(t *testing.T) {
+	t.Parallel()
+	run := runWith(
+		map[string]compare.Stat{"atomic": {Median: 0}, "lockmap": {Median: 5, Diff: 5, Ratio: math.NaN(), P: 0.01, Verdict: "worse"}},
+		map[string]compare.Stat{"atomic": {Median: 100}}, 0, 0)
+	run.Points[0].Metrics["apply"].Noise.Absolute = 1
+	vs := FromCompare(run)
+	require.Len(t, vs, 1)
+	assert.True(t, vs[0].Clear, "5 > 2 × an absolute floor of 1")
+	assert.Zero(t, vs[0].Ratio)
+}
+
+func matrix(cells ...detect.Cell) *detect.Matrix { return &detect.Matrix{Cells: cells} }
+
+func TestDetectVerdictsAndChecks(t *testing.T) {
+	t.Parallel()
+	published := matrix(
+		detect.Cell{FS: "disk", Pattern: "rename", Column: "fsnotify", Changes: true, Trials: 10, Missed: 10},
+		detect.Cell{FS: "disk", Pattern: "rename", Column: "robust", Changes: true, Trials: 10},
+		detect.Cell{FS: "disk", Pattern: "touch", Column: "robust", Changes: false, Trials: 10, Missed: 10},
+		detect.Cell{FS: "fuse-remote", Pattern: "rename", Column: "robust", Changes: true, Trials: 10},
+	)
+	vs := FromDetect(published)
+	ids := map[string]bool{}
+	for _, v := range vs {
+		ids[v.ID] = true
+		assert.True(t, v.Clear)
+	}
+	assert.True(t, ids["detect/miss/fsnotify/disk/rename"])
+	assert.True(t, ids["detect/zero-missed/robust"], "no-change cells do not count as misses")
+	assert.True(t, ids["detect/zero-torn/robust"])
+	assert.True(t, ids["detect/zero-torn/fsnotify"])
+	assert.False(t, ids["detect/zero-missed/fsnotify"])
+
+	rerun := matrix(
+		detect.Cell{FS: "disk", Pattern: "rename", Column: "fsnotify", Changes: true, Trials: 3, Missed: 0},
+		detect.Cell{FS: "disk", Pattern: "rename", Column: "robust", Changes: true, Trials: 3, Missed: 1},
+	)
+	got := map[string]string{}
+	for _, r := range Check(vs, nil, rerun) {
+		got[r.Verdict.ID] = r.Outcome
+	}
+	assert.Equal(t, Flipped, got["detect/miss/fsnotify/disk/rename"], "fsnotify caught every rename in the re-run")
+	assert.Equal(t, Flipped, got["detect/zero-missed/robust"])
+	assert.Equal(t, Reproduced, got["detect/zero-torn/robust"])
+}
