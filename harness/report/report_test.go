@@ -66,9 +66,9 @@ func fixture(t *testing.T) string {
 	require.NoError(t, results.WriteJSON(filepath.Join(root, "compare", "summary.json"), run))
 
 	m := detect.Matrix{Schema: detect.Schema, Machine: mi, Command: "lab detect", WallSeconds: 300,
-		Params:      detect.Params{Trials: 10},
-		Columns:     []detect.Column{{Name: "fsnotify", Kind: "trigger"}, {Name: "robust", Kind: "trigger"}},
-		Patterns:    []detect.PatternInfo{{Name: "rename", ChangesContent: true}},
+		Params:   detect.Params{Trials: 10},
+		Columns:  []detect.Column{{Name: "fsnotify", Kind: "trigger"}, {Name: "robust", Kind: "trigger"}},
+		Patterns: []detect.PatternInfo{{Name: "rename", ChangesContent: true}},
 		Cells: []detect.Cell{
 			{FS: "disk", Pattern: "rename", Column: "fsnotify", Changes: true, Trials: 10, Missed: 10, Problem: true},
 			{FS: "disk", Pattern: "rename", Column: "robust", Changes: true, Trials: 10, LatencyMS: []float64{101, 102, 103}},
