@@ -15,6 +15,7 @@
 //	go run ./harness/cmd/lab detect -quick        # 3 trials per cell
 //	go run ./harness/cmd/lab detect -triggers robust,viper -patterns vim,k8s-configmap -fs disk,tmpfs -trials 5
 //	go test -run TestReducedMatrix ./harness/detect   # the verdicts make test checks
+//	go run ./harness/cmd/lab detect -render       # re-derive claims and redraw the report from results/detect/matrix.json
 //
 // Run detects as root: tmpfs, overlay and FUSE are mounted by the lab (and
 // always unmounted); without root those file systems are skipped with the

@@ -170,11 +170,19 @@ func Run(ctx context.Context, cfg Config) (*Matrix, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.Models = checkModels(m)
-	m.Claims = evaluateClaims(m)
+	Derive(m)
 	m.WallSeconds = round3(time.Since(start).Seconds())
 	logf("done in %s", time.Since(start).Round(time.Second))
 	return m, nil
+}
+
+// Derive recomputes the parts of m that follow from its rows, cells and
+// experiments alone: the model checks and the claims' verdicts. Run calls
+// it; "lab detect -render" calls it on a stored matrix.json so a change to
+// the judging or the report needs no new trials.
+func Derive(m *Matrix) {
+	m.Models = checkModels(m)
+	m.Claims = evaluateClaims(m)
 }
 
 // holdReloadSignals installs a handler for the reload signals for the

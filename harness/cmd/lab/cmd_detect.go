@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,13 +37,17 @@ File systems: `+strings.Join(fsmount.Names(), ", "), stderr)
 	idle := fs.Duration("idle", detect.DefaultIdle, "idle-cost window (0 skips the idle-cost experiment)")
 	experiments := fs.String("experiments", "overflow,watchlimit,idle", "comma-separated experiments besides the matrix: overflow, watchlimit, idle (\"none\" for none)")
 	out := fs.String("out", "results/detect", "output `dir`")
-	quick := fs.Bool("quick", false, "a quick look: 3 trials per cell, a 2s idle window")
+	quick := fs.Bool("quick", false, "a quick look: at most 3 trials per cell and a 2s idle window")
+	render := fs.Bool("render", false, "run no trials: re-derive the model checks and claims and redraw matrix.md and latency.png from the matrix.json in -out")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *render {
+		return renderDetect(*out, stdout)
+	}
 	if *quick {
-		*trials = 3
-		*idle = 2 * time.Second
+		*trials = min(*trials, 3)
+		*idle = min(*idle, 2*time.Second)
 	}
 	cfg := detect.Config{
 		Columns:     detect.SplitList(*cols),
@@ -85,6 +91,11 @@ File systems: `+strings.Join(fsmount.Names(), ", "), stderr)
 	if err != nil {
 		return err
 	}
+	return writeDetect(stage, m, *out, stdout)
+}
+
+// writeDetect writes the three result files into stage and commits it.
+func writeDetect(stage *results.Stage, m *detect.Matrix, out string, stdout io.Writer) error {
 	if err := results.WriteJSON(stage.Path("matrix.json"), m); err != nil {
 		return err
 	}
@@ -97,8 +108,31 @@ File systems: `+strings.Join(fsmount.Names(), ", "), stderr)
 	if err := stage.Commit(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s/matrix.json, %s/matrix.md and %s/latency.png\n", *out, *out, *out)
+	fmt.Fprintf(stdout, "wrote %s/matrix.json, %s/matrix.md and %s/latency.png\n", out, out, out)
 	return nil
+}
+
+// renderDetect re-derives and redraws the results in out from its
+// matrix.json, running no trials.
+func renderDetect(out string, stdout io.Writer) error {
+	data, err := os.ReadFile(filepath.Join(out, "matrix.json"))
+	if err != nil {
+		return fmt.Errorf("detect -render: %w", err)
+	}
+	var m detect.Matrix
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("detect -render: %s/matrix.json: %w", out, err)
+	}
+	if m.Schema != detect.Schema {
+		return fmt.Errorf("detect -render: %s/matrix.json has schema %q, want %q", out, m.Schema, detect.Schema)
+	}
+	detect.Derive(&m)
+	stage, err := results.NewStage(out)
+	if err != nil {
+		return err
+	}
+	defer stage.Abort()
+	return writeDetect(stage, &m, out, stdout)
 }
 
 // runDetectChild is the hidden command the detect lab starts its child
