@@ -531,6 +531,31 @@ var claimSpecs = []claimSpec{
 			return Partly, ev + ": inotify delivered the last write's event; what loses it is the consumer (see the why lines).", ids(caught)
 		},
 	},
+	{
+		id: "C18", source: "chapter 2.2 (stress-test code)",
+		claim: "The 1000-iteration loop of os.WriteFile + os.Remove on the watched path fills the inotify queue (max_queued_events 16384) so that events are dropped.",
+		judge: func(q query) (string, string, []string) {
+			al := q.m.ArticleLoop
+			if al == nil || len(al.Runs) == 0 {
+				return Untested, "the article-loop experiment did not run", nil
+			}
+			if al.Error != "" {
+				return Untested, "the article-loop experiment failed: " + al.Error, nil
+			}
+			var parts, overflowed []string
+			for _, r := range al.Runs {
+				parts = append(parts, fmt.Sprintf("%s: %d events, overflow %s, %d watches left", r.Name, r.Events, yesNo(r.Overflow), r.WatchesLeft))
+				if r.Overflow {
+					overflowed = append(overflowed, r.Name)
+				}
+			}
+			ev := fmt.Sprintf("%d iterations, max_queued_events %d: %s", al.Iterations, al.MaxQueuedEvents, strings.Join(parts, "; "))
+			if len(overflowed) == 0 {
+				return Disagree, ev + ". Watching the file as written, the watch ends at the first Remove; even a stalled reader on the directory queues a few thousand events, far below the limit.", []string{"article-loop"}
+			}
+			return Partly, ev + ".", nil
+		},
+	},
 }
 
 // sameKeys reports whether two event tallies name the same events.

@@ -140,10 +140,11 @@ type Config struct {
 	FuseAttrTimeout time.Duration
 
 	// Experiments besides the matrix.
-	Overflow   bool          // the inotify queue overflow experiment
-	WatchLimit bool          // the watch limit experiment (needs user namespaces)
-	Idle       time.Duration // idle-cost window; 0 skips it
-	IdleKeys   int
+	Overflow    bool          // the inotify queue overflow experiment
+	ArticleLoop bool          // the article's 1000-iteration write/remove loop
+	WatchLimit  bool          // the watch limit experiment (needs user namespaces)
+	Idle        time.Duration // idle-cost window; 0 skips it
+	IdleKeys    int
 
 	// Child starts the child process (required for signal, the peers and
 	// the experiments).

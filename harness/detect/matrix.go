@@ -36,6 +36,7 @@ type Matrix struct {
 	Cells       []Cell         `json:"cells"`
 	Models      []ModelCheck   `json:"models"`
 	Overflow    *Overflow      `json:"overflow,omitempty"`
+	ArticleLoop *ArticleLoop   `json:"article_loop,omitempty"`
 	WatchLimit  *WatchLimit    `json:"watch_limit,omitempty"`
 	Idle        *Idle          `json:"idle_cost,omitempty"`
 	Claims      []Claim        `json:"claims"`
@@ -158,6 +159,10 @@ func Run(ctx context.Context, cfg Config) (*Matrix, error) {
 	if cfg.Overflow {
 		logf("experiment: inotify queue overflow")
 		m.Overflow = runOverflow(ctx, cfg, base, cols)
+	}
+	if cfg.ArticleLoop && ctx.Err() == nil {
+		logf("experiment: the article's 1000-iteration write/remove loop")
+		m.ArticleLoop = runArticleLoop(ctx, base)
 	}
 	if cfg.WatchLimit && ctx.Err() == nil {
 		logf("experiment: inotify watch limit in a user namespace")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -134,6 +135,7 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 	writeEvidence(&b, m)
 	writeWasted(&b, m)
 	writeOverflow(&b, m.Overflow)
+	writeArticleLoop(&b, m.ArticleLoop)
 	writeWatchLimit(&b, m.WatchLimit)
 	writeIdle(&b, m.Idle)
 	writeClaims(&b, m.Claims)
@@ -336,6 +338,27 @@ func writeWasted(b *bytes.Buffer, m *Matrix) {
 		fmt.Fprintln(b)
 	}
 	fmt.Fprintln(b)
+}
+
+func writeArticleLoop(b *bytes.Buffer, al *ArticleLoop) {
+	if al == nil {
+		return
+	}
+	fmt.Fprintf(b, "## The article's stress loop\n\nMethod: %s\n\n", al.Method)
+	if al.Error != "" {
+		fmt.Fprintf(b, "Failed: %s\n\n", al.Error)
+		return
+	}
+	fmt.Fprintf(b, "max_queued_events = %d, %d iterations.\n\n| variant | events delivered | by operation | ErrEventOverflow | watches left | errors |\n|---|---|---|---|---|---|\n", al.MaxQueuedEvents, al.Iterations)
+	for _, r := range al.Runs {
+		ops := make([]string, 0, len(r.ByOp))
+		for op, n := range r.ByOp {
+			ops = append(ops, fmt.Sprintf("%s %d", op, n))
+		}
+		sort.Strings(ops)
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %d | %s |\n", r.Name, r.Events, strings.Join(ops, ", "), yesNo(r.Overflow), r.WatchesLeft, mdCell(strings.Join(r.Errors, "; ")))
+	}
+	b.WriteString("\n")
 }
 
 func writeOverflow(b *bytes.Buffer, o *Overflow) {
