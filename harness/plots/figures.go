@@ -1,306 +1,488 @@
 package plots
 
 import (
-	"bytes"
 	"fmt"
-	"image/color"
 	"math"
+	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 )
 
-const timeAxis = "time since the throughput phase began (s)"
-
-// Latency draws per-request latency over time on a log axis (ms): a light
-// scatter of requests and the p50 and p99 of each bin as lines.
-func Latency(path string, tl Timeline, requests, p50, p99 []XY) error {
-	req, d1 := clean(requests, true)
-	l50, d2 := clean(p50, true)
-	l99, d3 := clean(p99, true)
-	p := newPlot(title(tl.Title, d1+d2+d3, "non-positive points"), timeAxis, "latency (ms, log scale)")
-	logY(p)
-	sc := scatter(thin(req, maxPoints), color.NRGBA{R: 90, G: 90, B: 90, A: 70}, vg.Points(1))
-	lp50, s50 := lines(thin(l50, maxPoints), colorAt(0), vg.Points(1.5))
-	lp99, s99 := lines(thin(l99, maxPoints), colorAt(1), vg.Points(1.5))
-	withTimeline(p, tl, append(append([]plot.Plotter{sc}, s50...), s99...)...)
-	p.Legend.Add("request (sampled)", sc)
-	p.Legend.Add("p50 per bin", lp50)
-	p.Legend.Add("p99 per bin", lp99)
-	noData(p, len(req)+len(l50)+len(l99))
-	return save(p, path)
-}
-
-// Throughput draws completed requests per second per bin.
-func Throughput(path string, tl Timeline, bins []XY) error {
-	xys, d := clean(bins, false)
-	p := newPlot(title(tl.Title, d, "NaN points"), timeAxis, "completed requests per second (req/s, 100 ms bins)")
-	l, segs := lines(thin(xys, maxPoints), colorAt(0), vg.Points(1))
-	withTimeline(p, tl, segs...)
-	p.Legend.Add("completed req/s", l)
-	p.Y.Min = 0
-	noData(p, len(xys))
-	return save(p, path)
-}
-
-// GCPauses draws each GC stop-the-world pause (µs); the y axis is
-// logarithmic when the pauses span more than two decades.
-func GCPauses(path string, tl Timeline, pauses []XY) error {
-	xys, d := clean(pauses, true)
-	p := newPlot(title(tl.Title, d, "non-positive pauses"), timeAxis, "pause (µs)")
-	if spansDecades(xys) {
-		logY(p)
-		p.Y.Label.Text = "pause (µs, log scale)"
-	} else {
-		p.Y.Min = 0
+// categories gives a plot a categorical x axis: one slot per name at
+// x = 0, 1, … and a horizontal grid only.
+func categories(p *plot.Plot, names []string) {
+	ticks := make(plot.ConstantTicks, len(names))
+	for i, n := range names {
+		ticks[i] = plot.Tick{Value: float64(i), Label: n}
 	}
-	sc := scatter(thin(xys, maxPoints), colorAt(3), vg.Points(2))
-	withTimeline(p, tl, sc)
-	p.Legend.Add(fmt.Sprintf("GC pause (%d)", len(xys)), sc)
-	noData(p, len(xys))
-	return save(p, path)
-}
-
-// Blocked draws waiting goroutines over time, one line per series.
-func Blocked(path string, tl Timeline, series ...Series) error {
-	p := newPlot(tl.Title, timeAxis, "goroutines")
-	var lines []plot.Plotter
-	n, dropped := 0, 0
-	for i, s := range series {
-		xys, d := clean(s.Points, false)
-		dropped += d
-		n += len(xys)
-		lines = append(lines, line(thin(xys, maxPoints), colorAt(i), vg.Points(1)))
+	p.X.Tick.Marker = ticks
+	p.X.Tick.Length = 0
+	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+	if len(names) == 0 {
+		p.X.Min, p.X.Max = -0.5, 0.5
 	}
-	p.Title.Text = title(tl.Title, dropped, "NaN points")
-	withTimeline(p, tl, lines...)
-	for i, s := range series {
-		p.Legend.Add(s.Name, lines[i].(*plotter.Line))
-	}
-	p.Y.Min = 0
-	noData(p, n)
-	return save(p, path)
+	g := grid()
+	g.Vertical.Color = nil
+	p.Add(g)
 }
 
-// Bar is one bar with a confidence interval.
-type Bar struct {
-	Label         string
-	Value, Lo, Hi float64
-}
-
-// Bars draws one bar per label with a whisker from Lo to Hi.
-func Bars(path, titleText, unit string, bars []Bar) error {
-	p := newPlot(titleText, "", unit)
-	var vals plotter.Values
-	var errs errPoints
-	var names []string
-	skipped := 0
+// Bars draws one bar per label (its Value) with a whisker over its 95%
+// confidence interval (Lo..Hi) and the value written above it; unit labels
+// the y axis. A bar without a finite Value shows "no data"; one without
+// finite bounds has no whisker (the note under the title says so). The x
+// axis is labelled "strategy" unless XLabel says otherwise.
+func Bars(path, title, unit string, bars []Bar, opts ...Option) error {
+	o := applyOptions("strategy", opts)
+	title = withDefault(title, "Comparison")
+	p := newPlot(o.xLabel, withDefault(unit, "value"))
+	var d drops
+	var yr span
+	yr.add(0)
+	names := make([]string, len(bars))
+	items := make([]barItem, len(bars))
+	valued, noCI := 0, 0
 	for i, b := range bars {
-		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
-			skipped++
-			b.Value, b.Lo, b.Hi = 0, 0, 0
+		names[i] = withDefault(b.Label, fmt.Sprintf("#%d", i+1))
+		it := barItem{value: b.Value, lo: b.Lo, hi: b.Hi}
+		if !finite(b.Value) {
+			names[i] += "\n(no data)"
+			it.none = true
+			items[i] = it
+			continue
 		}
-		lo, hi := b.Lo, b.Hi
-		if math.IsNaN(lo) || math.IsNaN(hi) {
-			lo, hi = b.Value, b.Value
+		valued++
+		yr.add(b.Value)
+		it.whisker = finite(b.Lo) && finite(b.Hi)
+		if it.whisker {
+			it.lo, it.hi = min(b.Lo, b.Hi), max(b.Lo, b.Hi)
+			yr.add(it.lo)
+			yr.add(it.hi)
+		} else {
+			noCI++
 		}
-		vals = append(vals, b.Value)
-		errs.XYs = append(errs.XYs, plotter.XY{X: float64(i), Y: b.Value})
-		errs.YErrors = append(errs.YErrors, struct{ Low, High float64 }{b.Value - lo, hi - b.Value})
-		names = append(names, b.Label)
+		items[i] = it
 	}
-	p.Title.Text = title(titleText, skipped, "bars without a value")
-	if len(bars) == 0 {
-		noData(p, 0)
-		return save(p, path)
+	if n := len(bars) - valued; n > 0 {
+		d.other = append(d.other, fmt.Sprintf("%d bar%s without a finite value", n, plural(n)))
 	}
-	bc, err := plotter.NewBarChart(vals, vg.Points(30))
-	if err != nil {
-		return fmt.Errorf("plots: %s: %w", path, err)
+	if noCI > 0 && noCI < valued {
+		d.other = append(d.other, fmt.Sprintf("%d bar%s without a finite 95%% CI (no whisker)", noCI, plural(noCI)))
 	}
-	bc.Color = colorAt(0)
-	bc.LineStyle.Width = 0
-	eb, err := plotter.NewYErrorBars(errs)
-	if err != nil {
-		return fmt.Errorf("plots: %s: %w", path, err)
+	setLinear(&p.Y, yr, true, 0.12)
+	if yr.lo < 0 {
+		p.Y.Min -= (p.Y.Max - p.Y.Min) * 0.08
 	}
-	eb.LineStyle.Width = vg.Points(1.2)
-	p.Add(bc, eb)
-	p.NominalX(names...)
-	p.Legend.Add("median (whiskers: 95% CI)", bc)
-	return save(p, path)
+	categories(p, names)
+	p.Add(barPlotter(items))
+	legend := []entry{{"value", []plot.Thumbnailer{swatch{fill: barColor}}}}
+	if noCI < valued {
+		legend = append(legend, entry{"95% confidence interval", []plot.Thumbnailer{vlineThumb{draw.LineStyle{Color: ink, Width: vg.Points(1.3)}}}})
+	}
+	if valued == 0 {
+		title = noDataTitle(title)
+		legend = nil
+		if len(bars) == 0 {
+			p.Add(message{text: "no data"})
+		}
+	}
+	f := figure{header: header{title: title, notes: d.notes(), legend: legend}, plot: p}
+	return render(path, Width, Height, f.draw)
 }
 
-// errPoints feeds plotter.NewYErrorBars.
-type errPoints struct {
-	plotter.XYs
-	plotter.YErrors
+var barColor = faded(palette[0], 210)
+
+type barItem struct {
+	value, lo, hi float64
+	whisker, none bool
 }
 
-// Row is one strategy's timelines for SmallMultiples.
-type Row struct {
-	Name                string
-	Throughput, Blocked []XY
-	Reloads             []float64
+// barPlotter draws the bars, their whiskers and value labels.
+type barPlotter []barItem
+
+// Plot implements plot.Plotter.
+func (bp barPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	half := (trX(1) - trX(0)) * 0.3
+	capW := half * 0.45
+	ws := draw.LineStyle{Color: ink, Width: vg.Points(1.3)}
+	lab := style(sans, 9.5, ink)
+	lab.XAlign = draw.XCenter
+	for i, b := range bp {
+		x := trX(float64(i))
+		if b.none {
+			message{text: "no data", at: true, x: float64(i), y: (plt.Y.Min + plt.Y.Max) / 2, size: 11}.Plot(c, plt)
+			continue
+		}
+		y0, y1 := trY(0), trY(b.value)
+		c.FillPolygon(barColor, rect(x-half, min(y0, y1), x+half, max(y0, y1)))
+		top, bottom := b.value, b.value
+		if b.whisker {
+			lo, hi := trY(b.lo), trY(b.hi)
+			c.StrokeLine2(ws, x, lo, x, hi)
+			c.StrokeLine2(ws, x-capW, lo, x+capW, lo)
+			c.StrokeLine2(ws, x-capW, hi, x+capW, hi)
+			top, bottom = max(top, b.hi), min(bottom, b.lo)
+		}
+		if b.value >= 0 {
+			lab.YAlign = draw.YBottom
+			c.FillText(lab, vg.Point{X: x, Y: trY(top) + vg.Points(3)}, formatSig(b.value))
+		} else {
+			lab.YAlign = draw.YTop
+			c.FillText(lab, vg.Point{X: x, Y: trY(bottom) - vg.Points(3)}, formatSig(b.value))
+		}
+	}
 }
 
-// SmallMultiples draws one row per strategy (throughput, blocked
-// goroutines), every panel on the same time axis.
-func SmallMultiples(path, titleText string, rows []Row) error {
-	if len(rows) == 0 {
-		p := newPlot(titleText, timeAxis, "")
-		noData(p, 0)
-		return save(p, path)
-	}
-	xmin, xmax := math.Inf(1), math.Inf(-1)
-	grid := make([][]*plot.Plot, len(rows))
-	for i, r := range rows {
-		tp, _ := clean(r.Throughput, false)
-		bl, _ := clean(r.Blocked, false)
-		for _, s := range []plotter.XYs{tp, bl} {
-			for _, q := range s {
-				xmin, xmax = math.Min(xmin, q.X), math.Max(xmax, q.X)
-			}
-		}
-		tl := Timeline{Reloads: r.Reloads}
-		a := newPlot(r.Name+": throughput", "", "req/s")
-		withTimeline(a, tl, line(thin(tp, maxPoints/4), colorAt(0), vg.Points(0.8)))
-		a.Y.Min = 0
-		b := newPlot(r.Name+": waiting goroutines", "", "goroutines")
-		withTimeline(b, tl, line(thin(bl, maxPoints/4), colorAt(1), vg.Points(0.8)))
-		b.Y.Min = 0
-		for _, q := range []*plot.Plot{a, b} {
-			q.Legend = plot.NewLegend()
-			q.Title.TextStyle.Font.Size = vg.Points(10)
-		}
-		if i == len(rows)-1 {
-			a.X.Label.Text, b.X.Label.Text = timeAxis, timeAxis
-		}
-		grid[i] = []*plot.Plot{a, b}
-	}
-	if math.IsInf(xmin, 0) {
-		xmin, xmax = 0, 1
-	}
-	for _, row := range grid {
-		for _, q := range row {
-			q.X.Min, q.X.Max = xmin, xmax
-		}
-	}
-	h := max(vg.Length(len(rows))*2.2*vg.Inch, Height)
-	img := vgimg.New(12*vg.Inch, h+0.5*vg.Inch)
-	dc := draw.New(img)
-	header := draw.Crop(dc, 0, 0, h, 0)
-	sty := draw.TextStyle{Color: color.Black, Font: plot.DefaultFont, Handler: plot.DefaultTextHandler, XAlign: draw.XCenter}
-	sty.Font.Size = vg.Points(13)
-	header.FillText(sty, vg.Point{X: dc.Center().X, Y: header.Min.Y + vg.Points(10)}, titleText)
-	body := draw.Crop(dc, 0, 0, 0, -0.5*vg.Inch)
-	t := draw.Tiles{Rows: len(rows), Cols: 2, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 2, PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Millimeter}
-	canvases := plot.Align(grid, t, body)
-	for i := range grid {
-		for j := range grid[i] {
-			grid[i][j].Draw(canvases[i][j])
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
-		return fmt.Errorf("plots: %s: %w", path, err)
-	}
-	return writeFile(path, buf.Bytes())
-}
-
-// Lines draws a metric against a swept parameter, one line per series.
-func Lines(path, titleText, xLabel, yLabel string, series []Series, logX bool) error {
-	p := newPlot(titleText, xLabel, yLabel)
-	if logX {
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-	}
-	n, dropped := 0, 0
+// Lines draws a metric against a swept parameter, one line with markers
+// per series (e.g. apply duration against the number of keys, one line per
+// strategy), the points of each series joined in x order. logX puts x on a
+// log scale (points with x ≤ 0 are dropped and counted in the note). The y
+// axis turns logarithmic by itself when every value is positive and they
+// span more than two decades, so that a flat fast series stays visible
+// next to a steep slow one.
+func Lines(path, title, xLabel, yLabel string, series []Series, logX bool) error {
+	title = withDefault(title, "Sweep")
+	var d drops
+	cleaned := make([][]XY, len(series))
+	var xs, yr span
+	var all []float64
+	n := 0
 	for i, s := range series {
-		xys, d := clean(s.Points, false)
+		pts := clean(s.Points, &d)
 		if logX {
-			kept := xys[:0]
-			for _, q := range xys {
+			kept := pts[:0:0]
+			for _, q := range pts {
 				if q.X > 0 {
 					kept = append(kept, q)
+				} else {
+					d.nonPosX++
 				}
 			}
-			d += len(xys) - len(kept)
-			xys = kept
+			pts = kept
 		}
-		dropped += d
-		n += len(xys)
-		l, pts, err := plotter.NewLinePoints(xys)
-		if err != nil {
-			return fmt.Errorf("plots: %s: %w", path, err)
-		}
-		l.Color, pts.Color = colorAt(i), colorAt(i)
-		p.Add(l, pts)
-		p.Legend.Add(s.Name, l, pts)
+		cleaned[i] = pts
+		xs.addX(pts)
+		yr.addY(pts)
+		all = append(all, ys(pts)...)
+		n += len(pts)
 	}
-	p.Title.Text = title(titleText, dropped, "points off the axes")
-	noData(p, n)
-	return save(p, path)
+	logY := yr.ok && yr.lo > 0 && positiveSpan(all).wide()
+	xLabel, yLabel = withDefault(xLabel, "parameter"), withDefault(yLabel, "value")
+	if logX && !strings.Contains(strings.ToLower(xLabel), "log") {
+		xLabel += " [log scale]"
+	}
+	if logY && !strings.Contains(strings.ToLower(yLabel), "log") {
+		yLabel += " [log scale]"
+	}
+	p := newPlot(xLabel, yLabel)
+	if logX {
+		setLog(&p.X, xs)
+	} else {
+		setLinear(&p.X, xs, false, 0)
+	}
+	if logY {
+		setLog(&p.Y, yr)
+	} else {
+		setLinear(&p.Y, yr, true, 0.05)
+	}
+	p.Add(grid())
+	var legend []entry
+	for i, pts := range cleaned {
+		c, shape := colorAt(i), shapes[i%len(shapes)]
+		if len(pts) > 1 {
+			l := newLine(minMax(pts, maxLinePoints), c, 1.6)
+			l.Dashes = dashesAt(i)
+			p.Add(l)
+		}
+		if len(pts) <= 200 {
+			p.Add(newScatter(pts, c, 3, shape))
+		}
+		name := withDefault(series[i].Name, fmt.Sprintf("series %d", i+1))
+		if len(pts) == 0 {
+			name += " (no data)"
+		}
+		legend = append(legend, entry{name, []plot.Thumbnailer{
+			lineThumb{draw.LineStyle{Color: c, Width: vg.Points(1.6), Dashes: dashesAt(i)}},
+			dotThumb{draw.GlyphStyle{Color: c, Radius: vg.Points(3), Shape: shape}},
+		}})
+	}
+	if n == 0 {
+		title = noDataTitle(title)
+		p.Add(message{text: "no data"})
+	}
+	f := figure{header: header{title: title, notes: d.notes(), legend: legend}, plot: p}
+	return render(path, Width, Height, f.draw)
 }
 
-// Group is one column of a Distribution.
-type Group struct {
-	Name   string
-	Values []float64
-}
-
-// Distribution draws one box plot per group (median, quartiles, whiskers,
-// outliers); groups without values are named with "no data". The y axis is
-// logarithmic when the values span more than two decades.
-func Distribution(path, titleText, yLabel string, groups []Group) error {
-	p := newPlot(titleText, "", yLabel)
-	var all plotter.XYs
-	clean := make([]plotter.Values, len(groups))
+// Distribution draws one column per group (e.g. detection latency per
+// trigger): every value as a jittered dot, a box from the first to the
+// third quartile, whiskers to the furthest values within 1.5 × IQR of the
+// box, and the median as a thick line with its value and the count
+// written beside it. The y axis is logarithmic when the values span more
+// than two decades (values ≤ 0 are then dropped and counted in the note).
+// A group without values is shown by name with "no data". The x axis is
+// labelled "group" unless XLabel says otherwise.
+func Distribution(path, title, yLabel string, groups []Group, opts ...Option) error {
+	o := applyOptions("group", opts)
+	title = withDefault(title, "Distribution")
+	var d drops
+	vals := make([][]float64, len(groups))
+	var every []float64
 	for i, g := range groups {
 		for _, v := range g.Values {
-			if !math.IsNaN(v) && !math.IsInf(v, 0) {
-				clean[i] = append(clean[i], v)
-				all = append(all, plotter.XY{Y: v})
+			if !finite(v) {
+				d.nonFinite++
+				continue
 			}
+			vals[i] = append(vals[i], v)
 		}
+		every = append(every, vals[i]...)
 	}
-	log := spansDecades(all)
-	if log {
-		logY(p)
-		p.Y.Label.Text = yLabel + " (log scale)"
-	}
+	logY := positiveSpan(every).wide()
+	var yr span
 	names := make([]string, len(groups))
 	n := 0
 	for i, g := range groups {
-		vals := clean[i]
-		if log {
-			kept := vals[:0]
-			for _, v := range vals {
+		if logY {
+			kept := vals[i][:0:0]
+			for _, v := range vals[i] {
 				if v > 0 {
 					kept = append(kept, v)
+				} else {
+					d.nonPositive++
 				}
 			}
-			vals = kept
+			vals[i] = kept
 		}
-		names[i] = g.Name
-		if len(vals) == 0 {
-			names[i] = g.Name + "\n(no data)"
+		for _, v := range vals[i] {
+			yr.add(v)
+		}
+		n += len(vals[i])
+		names[i] = withDefault(g.Name, fmt.Sprintf("#%d", i+1))
+		if len(vals[i]) == 0 {
+			names[i] += "\n(no data)"
+		}
+	}
+	yLabel = withDefault(yLabel, "value")
+	if logY && !strings.Contains(strings.ToLower(yLabel), "log") {
+		yLabel += " [log scale]"
+	}
+	p := newPlot(o.xLabel, yLabel)
+	if logY {
+		setLog(&p.Y, yr)
+	} else {
+		setLinear(&p.Y, yr, false, 0)
+		if yr.ok {
+			pad := (p.Y.Max - p.Y.Min) * 0.05
+			p.Y.Min, p.Y.Max = p.Y.Min-pad, p.Y.Max+pad
+		}
+	}
+	categories(p, names)
+	p.Add(distPlotter(vals))
+	var legend []entry
+	if n > 0 {
+		legend = []entry{
+			{"one value (jittered sideways)", []plot.Thumbnailer{dotThumb{draw.GlyphStyle{Color: faded(palette[0], 160), Radius: vg.Points(2.2), Shape: draw.CircleGlyph{}}}}},
+			{"quartiles (box), furthest values within 1.5 × IQR (whiskers)", []plot.Thumbnailer{swatch{border: draw.LineStyle{Color: ink, Width: vg.Points(1)}}}},
+			{"median (value, n)", []plot.Thumbnailer{lineThumb{draw.LineStyle{Color: ink, Width: vg.Points(2.5)}}}},
+		}
+	} else {
+		title = noDataTitle(title)
+		if len(groups) == 0 {
+			p.Add(message{text: "no data"})
+		}
+	}
+	f := figure{header: header{title: title, notes: d.notes(), legend: legend}, plot: p}
+	return render(path, Width, Height, f.draw)
+}
+
+// distPlotter draws the columns of Distribution.
+type distPlotter [][]float64
+
+// Plot implements plot.Plotter.
+func (dp distPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	unit := trX(1) - trX(0)
+	half, jitter, capW := unit*0.22, unit*0.2, unit*0.08
+	box := draw.LineStyle{Color: ink, Width: vg.Points(1)}
+	med := draw.LineStyle{Color: ink, Width: vg.Points(2.5)}
+	lab := style(sans, 9, ink)
+	lab.YAlign = draw.YCenter
+	for i, vs := range dp {
+		x := trX(float64(i))
+		if len(vs) == 0 {
+			mid := (plt.Y.Min + plt.Y.Max) / 2
+			if _, ok := plt.Y.Scale.(plot.LogScale); ok {
+				mid = math.Sqrt(plt.Y.Min * plt.Y.Max)
+			}
+			message{text: "no data", at: true, x: float64(i), y: mid, size: 11}.Plot(c, plt)
 			continue
 		}
-		n += len(vals)
-		bp, err := plotter.NewBoxPlot(vg.Points(24), float64(i), vals)
-		if err != nil {
-			return fmt.Errorf("plots: %s: %w", path, err)
+		// Dots: at most maxGroupDots, every k-th in input order, spread
+		// sideways by a fixed low-discrepancy sequence (deterministic).
+		k := (len(vs) + maxGroupDots - 1) / maxGroupDots
+		dot := draw.GlyphStyle{Color: faded(colorAt(i), 150), Radius: vg.Points(2.2), Shape: draw.CircleGlyph{}}
+		if len(vs)/k > 300 {
+			dot.Color, dot.Radius = faded(colorAt(i), 80), vg.Points(1.5)
 		}
-		bp.FillColor = colorAt(i)
-		p.Add(bp)
+		for j := 0; j < len(vs); j += k {
+			off := math.Mod(float64(j/k+1)*0.6180339887498949, 1) - 0.5
+			c.DrawGlyph(dot, vg.Point{X: x + vg.Length(2*off)*jitter, Y: trY(vs[j])})
+		}
+		sorted := slices.Clone(vs)
+		slices.Sort(sorted)
+		q1, q2, q3 := quantile(sorted, 0.25), quantile(sorted, 0.5), quantile(sorted, 0.75)
+		iqr := q3 - q1
+		lo, hi := q1, q3
+		for _, v := range sorted {
+			if v >= q1-1.5*iqr {
+				lo = v
+				break
+			}
+		}
+		for j := len(sorted) - 1; j >= 0; j-- {
+			if sorted[j] <= q3+1.5*iqr {
+				hi = sorted[j]
+				break
+			}
+		}
+		y1, y3 := trY(q1), trY(q3)
+		pts := rect(x-half, y1, x+half, y3)
+		c.StrokeLines(box, append(pts, pts[0]))
+		c.StrokeLines(box, []vg.Point{{X: x, Y: y3}, {X: x, Y: trY(hi)}}, []vg.Point{{X: x, Y: y1}, {X: x, Y: trY(lo)}})
+		c.StrokeLine2(box, x-capW, trY(hi), x+capW, trY(hi))
+		c.StrokeLine2(box, x-capW, trY(lo), x+capW, trY(lo))
+		ym := trY(q2)
+		c.StrokeLine2(med, x-half, ym, x+half, ym)
+		label := fmt.Sprintf("%s (n=%d)", formatSig(q2), len(vs))
+		if lx := x + half + vg.Points(3); lx+lab.Width(label) <= c.Max.X {
+			lab.XAlign = draw.XLeft
+			c.FillText(lab, vg.Point{X: lx, Y: ym}, label)
+		} else {
+			lab.XAlign = draw.XRight
+			c.FillText(lab, vg.Point{X: x - half - vg.Points(3), Y: ym}, label)
+		}
 	}
-	if len(groups) > 0 {
-		p.NominalX(names...)
+}
+
+// quantile returns the q-quantile of sorted values by linear interpolation
+// between order statistics (the R-7 definition, as in most tools).
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 1 {
+		return sorted[0]
 	}
-	noData(p, n)
-	return save(p, path)
+	h := q * float64(len(sorted)-1)
+	i := int(math.Floor(h))
+	if i >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[i] + (h-float64(i))*(sorted[i+1]-sorted[i])
+}
+
+// SmallMultiples draws one row per strategy and two columns (completed
+// req/s; waiting goroutines), every panel on the same time axis and each
+// column on the same y scale, so rows compare at a glance; each panel
+// marks its row's reloads. The figure is 1000 px wide and grows by 200 px
+// per row (at least 600 px).
+func SmallMultiples(path, title string, rows []Row) error {
+	title = withDefault(title, "Strategies side by side")
+	var d drops
+	tp := make([][]XY, len(rows))
+	bl := make([][]XY, len(rows))
+	var xs, ytp, ybl span
+	n := 0
+	for i, r := range rows {
+		tp[i], bl[i] = clean(r.Throughput, &d), clean(r.Blocked, &d)
+		xs.addX(tp[i])
+		xs.addX(bl[i])
+		for _, x := range r.Reloads {
+			xs.add(x)
+		}
+		ytp.addY(tp[i])
+		ybl.addY(bl[i])
+		n += len(tp[i]) + len(bl[i])
+	}
+	if len(rows) == 0 {
+		p := newPlot(defaultTimeLabel, "req/s")
+		setLinear(&p.X, xs, false, 0)
+		setLinear(&p.Y, ytp, true, 0)
+		p.Add(grid(), message{text: "no data"})
+		f := figure{header: header{title: noDataTitle(title)}, plot: p}
+		return render(path, Width, Height, f.draw)
+	}
+	if n == 0 {
+		title = noDataTitle(title)
+	}
+	hdr := header{title: title, notes: d.notes(), legend: []entry{
+		{"completed req/s (per bin)", []plot.Thumbnailer{lineThumb{draw.LineStyle{Color: colorAt(0), Width: vg.Points(2)}}}},
+		{"waiting goroutines", []plot.Thumbnailer{lineThumb{draw.LineStyle{Color: colorAt(1), Width: vg.Points(2)}}}},
+	}}
+	for _, r := range rows {
+		if len(r.Reloads) > 0 {
+			hdr.legend = append(hdr.legend, entry{"reload", []plot.Thumbnailer{reloadThumb()}})
+			break
+		}
+	}
+	hh := hdr.height(Width - marginL - marginR)
+	rowH := 2 * vg.Inch
+	h := max(Height, hh+vg.Length(len(rows))*rowH+marginB+vg.Points(4))
+	h = vg.Length(math.Ceil(float64(h/vg.Inch)*DPI)) * vg.Inch / DPI
+
+	panels := make([][]*plot.Plot, len(rows))
+	for i, r := range rows {
+		name := withDefault(r.Name, fmt.Sprintf("row %d", i+1))
+		reloads := 0
+		for _, x := range r.Reloads {
+			if finite(x) {
+				reloads++
+			}
+		}
+		suffix := fmt.Sprintf(" (%d reload%s)", reloads, plural(reloads))
+		makePanel := func(what, yLabel string, pts []XY, yr span, c int, step plotter.StepKind) *plot.Plot {
+			p := newPlot("", yLabel)
+			p.Title.Text = name + " — " + what + suffix
+			setLinear(&p.X, xs, false, 0)
+			setLinear(&p.Y, yr, true, 0.05)
+			p.Add(grid(), reloadLines{r.Reloads})
+			p.Add(lineSeries(minMax(pts, maxLinePoints/2), colorAt(c), 1, step)...)
+			if len(pts) == 0 {
+				p.Add(message{text: "no data", size: 11})
+			}
+			if i < len(rows)-1 {
+				p.X.Tick.Marker = blankLabels{linearTicks{}}
+			} else {
+				p.X.Label.Text = defaultTimeLabel
+			}
+			return p
+		}
+		panels[i] = []*plot.Plot{
+			makePanel("completed req/s", "req/s", tp[i], ytp, 0, plotter.NoStep),
+			makePanel("waiting goroutines", "goroutines", bl[i], ybl, 1, plotter.PostStep),
+		}
+	}
+	return render(path, Width, h, func(c draw.Canvas) {
+		c = draw.Crop(c, marginL, -marginR, marginB, 0)
+		used := hdr.draw(c)
+		body := draw.Crop(c, 0, 0, 0, -used)
+		tiles := draw.Tiles{Rows: len(rows), Cols: 2, PadX: vg.Points(22), PadY: vg.Points(6)}
+		// Align without the y labels, which drawPlot draws itself.
+		labels := make([][]string, len(panels))
+		for i := range panels {
+			for _, p := range panels[i] {
+				labels[i] = append(labels[i], p.Y.Label.Text)
+				p.Y.Label.Text = ""
+			}
+		}
+		canvases := plot.Align(panels, tiles, body)
+		for i := range panels {
+			for j, p := range panels[i] {
+				p.Y.Label.Text = labels[i][j]
+				drawPlot(p, canvases[i][j])
+			}
+		}
+	})
 }

@@ -1,279 +1,322 @@
 package plots
 
 import (
-	"bytes"
 	"fmt"
-	"image/color"
 	"math"
-	"os"
-	"sort"
+	"slices"
+	"strings"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
-// Size of every figure: 10 × 6 inches at the PNG default of 96 dpi.
+// Geometry of every figure. Single-panel figures are Width × Height at DPI
+// dots per inch, that is 1000 × 600 pixels; SmallMultiples keeps the width
+// and grows with its rows.
 const (
+	DPI    = 100
 	Width  = 10 * vg.Inch
 	Height = 6 * vg.Inch
 )
 
-// maxPoints bounds the points drawn per series.
-const maxPoints = 20_000
+// Bounds on what one figure draws. Larger inputs are thinned
+// deterministically (see minMax and sample), which keeps a figure small
+// (tens of kilobytes) and quick to render whatever the input size.
+const (
+	maxLinePoints    = 4000 // per line series
+	maxScatterPoints = 6000 // per scatter series
+	maxGroupDots     = 1500 // per Distribution column
+)
 
-// XY is one point.
+// XY is one point: X in seconds since the run's origin unless the figure
+// says otherwise, Y in the figure's unit.
 type XY struct{ X, Y float64 }
 
-// Phase is a named span of the time axis, in seconds.
+// Phase is a named span of a timeline, in seconds; it is drawn as a shaded
+// band labelled with its name.
 type Phase struct {
 	Name       string
 	Start, End float64
 }
 
-// Timeline is what every time-axis figure shares.
+// Timeline is what every time-axis figure shares: its title, the reload
+// instants (drawn as thin light-red vertical lines) and the phases (shaded
+// bands).
 type Timeline struct {
 	Title   string
 	Reloads []float64 // reload instants, seconds
 	Phases  []Phase
+	// XLabel replaces the default time-axis label, "time since run start (s)".
+	XLabel string
 }
 
-// Series is a named set of points.
+// Series is a named set of points: one line of Blocked or Lines.
 type Series struct {
 	Name   string
 	Points []XY
 }
 
-var (
-	reloadColor = color.NRGBA{R: 220, G: 30, B: 30, A: 90}
-	phaseColors = []color.Color{color.RGBA{R: 230, G: 236, B: 245, A: 255}, color.RGBA{R: 245, G: 240, B: 228, A: 255}}
-	seriesColor = []color.Color{
-		color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 255, G: 127, B: 14, A: 255},
-		color.RGBA{R: 44, G: 160, B: 44, A: 255}, color.RGBA{R: 148, G: 103, B: 189, A: 255},
-		color.RGBA{R: 140, G: 86, B: 75, A: 255}, color.RGBA{R: 227, G: 119, B: 194, A: 255},
-		color.RGBA{R: 127, G: 127, B: 127, A: 255}, color.RGBA{R: 188, G: 189, B: 34, A: 255},
-		color.RGBA{R: 23, G: 190, B: 207, A: 255},
-	}
-)
-
-func colorAt(i int) color.Color { return seriesColor[i%len(seriesColor)] }
-
-// clean drops NaN/Inf points and, for a log axis, non-positive Y. It
-// returns the points kept and how many were dropped.
-func clean(pts []XY, logY bool) (plotter.XYs, int) {
-	out := make(plotter.XYs, 0, len(pts))
-	for _, p := range pts {
-		if math.IsNaN(p.X) || math.IsInf(p.X, 0) || math.IsNaN(p.Y) || math.IsInf(p.Y, 0) || (logY && p.Y <= 0) {
-			continue
-		}
-		out = append(out, plotter.XY{X: p.X, Y: p.Y})
-	}
-	return out, len(pts) - len(out)
+// Bar is one bar of Bars: Value with a confidence interval Lo..Hi (NaN
+// bounds draw no whisker; a NaN Value draws "no data").
+type Bar struct {
+	Label         string
+	Value, Lo, Hi float64
 }
 
-// thin keeps every k-th point so at most n remain (deterministic).
-func thin(xys plotter.XYs, n int) plotter.XYs {
-	if len(xys) <= n {
-		return xys
+// Row is one strategy's row of SmallMultiples: its throughput (req/s per
+// bin) and waiting goroutines over time, and its reload instants, all in
+// seconds on the time axis the rows share.
+type Row struct {
+	Name                string
+	Throughput, Blocked []XY
+	Reloads             []float64
+}
+
+// Group is one column of Distribution: a name and its values.
+type Group struct {
+	Name   string
+	Values []float64
+}
+
+// Option adjusts a figure that takes options (Bars, Distribution).
+type Option func(*options)
+
+type options struct {
+	xLabel string
+}
+
+// XLabel sets the label of a categorical x axis (Bars: "strategy" by
+// default; Distribution: "group" by default).
+func XLabel(label string) Option {
+	return func(o *options) { o.xLabel = label }
+}
+
+func applyOptions(def string, opts []Option) options {
+	o := options{xLabel: def}
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
 	}
-	k := (len(xys) + n - 1) / n
-	out := make(plotter.XYs, 0, n)
-	for i := 0; i < len(xys); i += k {
-		out = append(out, xys[i])
+	return o
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// drops counts the points a figure could not draw, for the note under its
+// title.
+type drops struct {
+	nonFinite   int // NaN or ±Inf in X or Y
+	nonPositive int // Y ≤ 0 on a log y axis
+	nonPosX     int // X ≤ 0 on a log x axis
+	other       []string
+}
+
+// notes returns one line saying what was dropped, or nothing.
+func (d *drops) notes() []string {
+	var parts []string
+	if d.nonFinite > 0 {
+		parts = append(parts, fmt.Sprintf("%d NaN/Inf value%s dropped", d.nonFinite, plural(d.nonFinite)))
+	}
+	if d.nonPositive > 0 {
+		parts = append(parts, fmt.Sprintf("%d value%s ≤ 0 dropped (log y axis)", d.nonPositive, plural(d.nonPositive)))
+	}
+	if d.nonPosX > 0 {
+		parts = append(parts, fmt.Sprintf("%d point%s with x ≤ 0 dropped (log x axis)", d.nonPosX, plural(d.nonPosX)))
+	}
+	parts = append(parts, d.other...)
+	if len(parts) == 0 {
+		return nil
+	}
+	return []string{"note: " + strings.Join(parts, "; ")}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// clean returns the finite points of pts sorted by X (a stable sort, so
+// equal X keep their order), counting what it drops in d. It never
+// modifies pts.
+func clean(pts []XY, d *drops) []XY {
+	out := make([]XY, 0, len(pts))
+	for _, p := range pts {
+		if !finite(p.X) || !finite(p.Y) {
+			d.nonFinite++
+			continue
+		}
+		out = append(out, p)
+	}
+	if !slices.IsSortedFunc(out, cmpX) {
+		slices.SortStableFunc(out, cmpX)
 	}
 	return out
 }
 
-// newPlot returns a plot with title and axis labels.
-func newPlot(title, x, y string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = x
-	p.Y.Label.Text = y
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	return p
+func cmpX(a, b XY) int {
+	switch {
+	case a.X < b.X:
+		return -1
+	case a.X > b.X:
+		return 1
+	}
+	return 0
 }
 
-// fixLogAxes keeps a log axis drawable: a positive minimum, and a maximum
-// above it (a single value would otherwise give an empty range).
-func fixLogAxes(p *plot.Plot) {
-	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
-		if _, ok := ax.Scale.(plot.LogScale); !ok {
+// positiveY keeps the points with Y > 0 (for a log y axis), counting the
+// others in d.
+func positiveY(pts []XY, d *drops) []XY {
+	out := pts[:0:0]
+	for _, p := range pts {
+		if p.Y > 0 {
+			out = append(out, p)
+		} else {
+			d.nonPositive++
+		}
+	}
+	return out
+}
+
+// minMax thins a line to at most limit points: the points are cut into
+// limit/2 runs of consecutive points, and each run keeps its lowest and its
+// highest point, in their order. Unlike keeping every k-th point, spikes
+// and dips (a throughput drop at a reload) survive.
+func minMax(pts []XY, limit int) []XY {
+	if len(pts) <= limit || limit < 2 {
+		return pts
+	}
+	runs := limit / 2
+	out := make([]XY, 0, limit)
+	for r := range runs {
+		lo, hi := r*len(pts)/runs, (r+1)*len(pts)/runs
+		if lo >= hi {
 			continue
 		}
-		if !(ax.Min > 0) || math.IsInf(ax.Min, 0) {
-			ax.Min = 1
-		}
-		if !(ax.Max > ax.Min) || math.IsInf(ax.Max, 0) {
-			ax.Max = ax.Min * 10
-		}
-	}
-}
-
-// save writes p as a PNG atomically.
-func save(p *plot.Plot, path string) error {
-	fixLogAxes(p)
-	wt, err := p.WriterTo(Width, Height, "png")
-	if err != nil {
-		return fmt.Errorf("plots: %s: %w", path, err)
-	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return fmt.Errorf("plots: %s: %w", path, err)
-	}
-	return writeFile(path, buf.Bytes())
-}
-
-func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("plots: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("plots: %w", err)
-	}
-	return nil
-}
-
-// timelineDecor draws the phase bands (behind the data) and the reload
-// lines (in front). It implements plot.Plotter without a data range, so it
-// never changes the axes.
-type timelineDecor struct {
-	tl    Timeline
-	lines bool // draw reload lines (front layer) instead of phase bands
-}
-
-// Plot implements plot.Plotter.
-func (d timelineDecor) Plot(c draw.Canvas, plt *plot.Plot) {
-	trX, _ := plt.Transforms(&c)
-	inX := func(x float64) bool { return x >= plt.X.Min && x <= plt.X.Max }
-	if !d.lines {
-		for i, ph := range d.tl.Phases {
-			lo, hi := math.Max(ph.Start, plt.X.Min), math.Min(ph.End, plt.X.Max)
-			if hi <= lo {
-				continue
+		imin, imax := lo, lo
+		for i := lo + 1; i < hi; i++ {
+			if pts[i].Y < pts[imin].Y {
+				imin = i
 			}
-			x0, x1 := trX(lo), trX(hi)
-			c.FillPolygon(phaseColors[i%len(phaseColors)], []vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}})
-			sty := draw.TextStyle{Color: color.Gray{Y: 90}, Font: plot.DefaultFont, Handler: plot.DefaultTextHandler}
-			sty.Font.Size = vg.Points(9)
-			c.FillText(sty, vg.Point{X: x0 + vg.Points(3), Y: c.Max.Y - vg.Points(11)}, ph.Name)
+			if pts[i].Y > pts[imax].Y {
+				imax = i
+			}
 		}
-		return
-	}
-	ls := draw.LineStyle{Color: reloadColor, Width: vg.Points(0.6)}
-	for _, x := range d.tl.Reloads {
-		if inX(x) {
-			c.StrokeLine2(ls, trX(x), c.Min.Y, trX(x), c.Max.Y)
-		}
-	}
-}
-
-// withTimeline adds the timeline decorations around the data plotters and
-// a legend entry for the reload lines.
-func withTimeline(p *plot.Plot, tl Timeline, data ...plot.Plotter) {
-	p.Add(timelineDecor{tl: tl})
-	p.Add(data...)
-	p.Add(timelineDecor{tl: tl, lines: true})
-	if len(tl.Reloads) > 0 {
-		l, _ := plotter.NewLine(plotter.XYs{})
-		l.Color = reloadColor
-		p.Legend.Add(fmt.Sprintf("reload (%d)", len(tl.Reloads)), l)
-	}
-}
-
-// title appends a note about dropped points.
-func title(t string, dropped int, why string) string {
-	if dropped > 0 {
-		return fmt.Sprintf("%s [%d %s dropped]", t, dropped, why)
-	}
-	return t
-}
-
-// noData marks an empty figure and gives it axes a log scale accepts.
-func noData(p *plot.Plot, n int) {
-	if n == 0 {
-		p.Title.Text += " — no data"
-		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-		if _, ok := p.Y.Scale.(plot.LogScale); ok {
-			p.Y.Min, p.Y.Max = 1, 10
-		}
-		if _, ok := p.X.Scale.(plot.LogScale); ok {
-			p.X.Min, p.X.Max = 1, 10
+		switch {
+		case imin == imax:
+			out = append(out, pts[imin])
+		case imin < imax:
+			out = append(out, pts[imin], pts[imax])
+		default:
+			out = append(out, pts[imax], pts[imin])
 		}
 	}
+	return out
 }
 
-// segments splits xys where consecutive X values are more than five
-// median steps apart, so a line does not bridge a gap in the data (the
-// time between phases).
-func segments(xys plotter.XYs) []plotter.XYs {
-	if len(xys) < 3 {
-		return []plotter.XYs{xys}
+// sample thins a scatter to at most about limit points: the points are cut
+// into runs of k consecutive points and each run keeps its first point and
+// its highest one. The highest points are what a latency scatter is read
+// for, so they are never thinned away; k is returned (1 when nothing was
+// thinned).
+func sample(pts []XY, limit int) ([]XY, int) {
+	if len(pts) <= limit || limit < 2 {
+		return pts, 1
 	}
-	steps := make([]float64, 0, len(xys)-1)
-	for i := 1; i < len(xys); i++ {
-		steps = append(steps, xys[i].X-xys[i-1].X)
+	k := (2*len(pts) + limit - 1) / limit
+	out := make([]XY, 0, 2*(len(pts)/k+1))
+	for start := 0; start < len(pts); start += k {
+		end := min(start+k, len(pts))
+		imax := start
+		for i := start + 1; i < end; i++ {
+			if pts[i].Y > pts[imax].Y {
+				imax = i
+			}
+		}
+		out = append(out, pts[start])
+		if imax != start {
+			out = append(out, pts[imax])
+		}
 	}
-	sorted := append([]float64(nil), steps...)
-	sort.Float64s(sorted)
-	gap := 5 * sorted[len(sorted)/2]
-	var out []plotter.XYs
+	return out, k
+}
+
+// segments splits pts (sorted by X) where consecutive X are more than three
+// median steps apart, so that a line does not bridge a hole in the data
+// (the pause between two phases).
+func segments(pts []XY) [][]XY {
+	if len(pts) < 3 {
+		if len(pts) == 0 {
+			return nil
+		}
+		return [][]XY{pts}
+	}
+	steps := make([]float64, 0, len(pts)-1)
+	for i := 1; i < len(pts); i++ {
+		steps = append(steps, pts[i].X-pts[i-1].X)
+	}
+	sorted := slices.Clone(steps)
+	slices.Sort(sorted)
+	gap := 3 * sorted[len(sorted)/2]
+	var out [][]XY
 	start := 0
 	for i, st := range steps {
 		if gap > 0 && st > gap {
-			out = append(out, xys[start:i+1])
+			out = append(out, pts[start:i+1])
 			start = i + 1
 		}
 	}
-	return append(out, xys[start:])
+	return append(out, pts[start:])
 }
 
-// lines draws xys as one line per contiguous segment; the first segment's
-// line stands for all in the legend.
-func lines(xys plotter.XYs, c color.Color, width vg.Length) (*plotter.Line, []plot.Plotter) {
-	var ps []plot.Plotter
-	var first *plotter.Line
-	for _, seg := range segments(xys) {
-		l := line(seg, c, width)
-		if first == nil {
-			first = l
-		}
-		ps = append(ps, l)
+// span is a range of values seen so far.
+type span struct {
+	lo, hi float64
+	ok     bool
+}
+
+func (s *span) add(v float64) {
+	if !finite(v) {
+		return
 	}
-	return first, ps
+	if !s.ok {
+		s.lo, s.hi, s.ok = v, v, true
+		return
+	}
+	s.lo, s.hi = math.Min(s.lo, v), math.Max(s.hi, v)
 }
 
-func line(xys plotter.XYs, c color.Color, width vg.Length) *plotter.Line {
-	l, _ := plotter.NewLine(xys)
-	l.Color = c
-	l.Width = width
-	return l
+func (s *span) addX(pts []XY) {
+	for _, p := range pts {
+		s.add(p.X)
+	}
 }
 
-func scatter(xys plotter.XYs, c color.Color, radius vg.Length) *plotter.Scatter {
-	s, _ := plotter.NewScatter(xys)
-	s.GlyphStyle.Color = c
-	s.GlyphStyle.Radius = radius
-	s.GlyphStyle.Shape = draw.CircleGlyph{}
+func (s *span) addY(pts []XY) {
+	for _, p := range pts {
+		s.add(p.Y)
+	}
+}
+
+// positiveSpan returns the range of the positive values among vs.
+func positiveSpan(vs []float64) span {
+	var s span
+	for _, v := range vs {
+		if v > 0 {
+			s.add(v)
+		}
+	}
 	return s
 }
 
-// spansDecades reports whether positive values span more than two decades.
-func spansDecades(xys plotter.XYs) bool {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, p := range xys {
-		if p.Y > 0 {
-			lo, hi = math.Min(lo, p.Y), math.Max(hi, p.Y)
-		}
-	}
-	return hi/lo > 100
-}
+// wide reports whether a positive range spans more than two decades.
+func (s span) wide() bool { return s.ok && s.lo > 0 && s.hi/s.lo > 100 }
 
-func logY(p *plot.Plot) {
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+func ys(pts []XY) []float64 {
+	out := make([]float64, len(pts))
+	for i, p := range pts {
+		out[i] = p.Y
+	}
+	return out
 }
