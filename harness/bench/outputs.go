@@ -119,7 +119,7 @@ func writePlots(dir string, s Summary, se analysis.Series, traces []analysis.Tra
 		return out
 	}
 	tl := func(title string) plots.Timeline {
-		t := plots.Timeline{Title: fmt.Sprintf("%s — %s (reloads marked)", s.Strategy, title), Reloads: se.Reloads}
+		t := plots.Timeline{Title: fmt.Sprintf("%s — %s (reloads marked)", s.Strategy, title), Reloads: se.Reloads, XLabel: "time since the throughput phase began (s)"}
 		for _, p := range se.PhaseBounds {
 			t.Phases = append(t.Phases, plots.Phase{Name: p.Name, Start: p.Start, End: p.End})
 		}
