@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"reloadlab/harness/writepattern"
 	"reloadlab/strategies/config"
 	"reloadlab/strategies/store"
 	"reloadlab/strategies/trigger"
@@ -283,12 +285,21 @@ func runCommand(dir string, c []string) error {
 			return err
 		}
 		return os.Chmod(p(2), os.FileMode(mode))
-	case "k8s-init", "k8s-update": // the kubelet AtomicWriter, see harness/writepattern
+	case "k8s-init", "k8s-update": // the kubelet AtomicWriter, as harness/writepattern models it
 		v, err := version(1)
 		if err != nil {
 			return err
 		}
-		return atomicWriterUpdate(dir, "config.yaml", config.Generate(v, scriptKeys), c[0] == "k8s-init")
+		p, err := writepattern.Lookup("k8s-configmap")
+		if err != nil {
+			return err
+		}
+		data := config.Generate(v, scriptKeys)
+		if c[0] == "k8s-init" {
+			return p.Init(dir, "config.yaml", data)
+		}
+		_, err = p.Write(context.Background(), dir, "config.yaml", func() []byte { return data })
+		return err
 	case "kill": // kill -USR1 | -HUP: signal this process, as an operator would
 		sig := syscall.SIGUSR1
 		if len(c) > 1 && c[1] == "-HUP" {
@@ -304,38 +315,4 @@ func runCommand(dir string, c []string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown command %q", c[0])
-}
-
-// atomicWriterUpdate performs the kubelet AtomicWriter's steps for one key:
-// a new timestamped directory holding the file, a ..data_tmp symlink to it
-// renamed over ..data, the user-visible symlink created if missing, the old
-// directory removed.
-func atomicWriterUpdate(dir, name string, data []byte, first bool) error {
-	old, _ := os.Readlink(filepath.Join(dir, "..data"))
-	ts, err := os.MkdirTemp(dir, time.Now().UTC().Format("..2006_01_02_15_04_05."))
-	if err != nil {
-		return err
-	}
-	if err := os.Chmod(ts, 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(ts, name), data, 0o644); err != nil {
-		return err
-	}
-	tmp := filepath.Join(dir, "..data_tmp")
-	if err := os.Symlink(filepath.Base(ts), tmp); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
-		return err
-	}
-	if first {
-		if err := os.Symlink(filepath.Join("..data", name), filepath.Join(dir, name)); err != nil {
-			return err
-		}
-	}
-	if old != "" {
-		return os.RemoveAll(filepath.Join(dir, old))
-	}
-	return nil
 }

@@ -61,6 +61,7 @@ type Summary struct {
 	Torn       TornSummary       `json:"torn"`
 	GC         SplitPauses       `json:"gc_pauses"`
 	Blocked    SplitGauge        `json:"blocked_goroutines"`
+	SchedWait  SplitHist         `json:"sched_wait"` // /sched/latencies: runnable → running
 	MutexWait  SplitRate         `json:"mutex_wait_ms_per_s"`
 	Traces     []TraceWindow     `json:"traces"`
 }
@@ -143,6 +144,21 @@ type SplitGauge struct {
 	Steady GaugeStats `json:"steady"`
 }
 
+// HistStats summarises a histogram's samples (values in µs, each valued at
+// its bucket's upper bound, so quantiles are upper estimates).
+type HistStats struct {
+	Count uint64  `json:"count"`
+	P50Us float64 `json:"p50_us"`
+	P99Us float64 `json:"p99_us"`
+	MaxUs float64 `json:"max_us"`
+}
+
+// SplitHist splits a histogram between reload windows and steady time.
+type SplitHist struct {
+	Window HistStats `json:"window"`
+	Steady HistStats `json:"steady"`
+}
+
 // SplitRate splits a cumulative counter's growth rate.
 type SplitRate struct {
 	Window float64 `json:"window"`
@@ -180,6 +196,7 @@ func Analyze(in Input) Summary {
 	span := measuredSpan(in)
 	s.GC = pauses(in.Samples, win, span)
 	s.Blocked = waiting(in.Samples, win, span)
+	s.SchedWait = schedWait(in.Samples, win, span)
 	s.MutexWait = mutexWait(in.Samples, win, span)
 	s.Traces = in.Traces
 	return s
@@ -445,4 +462,47 @@ func mutexWait(samples []telemetry.Sample, win Windows, spans []Span) SplitRate 
 		r.Steady = sWait / sDur
 	}
 	return r
+}
+
+// schedWait merges the sampler's /sched/latencies deltas (how long
+// goroutines waited, runnable, for a CPU) inside and outside windows. On a
+// one-CPU target this is where a reload's work shows: requests do not block
+// on a lock the writer holds, they wait for the CPU the writer holds.
+func schedWait(samples []telemetry.Sample, win Windows, spans []Span) SplitHist {
+	var w, s []telemetry.Bucket
+	for _, smp := range samples {
+		if !inSpans(spans, smp.Time) {
+			continue
+		}
+		if win.Contains(smp.Time) {
+			w = append(w, smp.SchedLatency...)
+		} else {
+			s = append(s, smp.SchedLatency...)
+		}
+	}
+	return SplitHist{Window: histStats(w), Steady: histStats(s)}
+}
+
+func histStats(bs []telemetry.Bucket) HistStats {
+	sort.Slice(bs, func(i, j int) bool { return bs[i].Hi < bs[j].Hi })
+	var hs HistStats
+	for _, b := range bs {
+		hs.Count += b.Count
+	}
+	if hs.Count == 0 {
+		return hs
+	}
+	q := func(p float64) float64 {
+		need := uint64(math.Ceil(p * float64(hs.Count)))
+		var acc uint64
+		for _, b := range bs {
+			acc += b.Count
+			if acc >= need {
+				return b.Hi * 1e6
+			}
+		}
+		return bs[len(bs)-1].Hi * 1e6
+	}
+	hs.P50Us, hs.P99Us, hs.MaxUs = q(0.5), q(0.99), bs[len(bs)-1].Hi*1e6
+	return hs
 }

@@ -164,3 +164,22 @@ func TestEstimateJSONNaN(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &back))
 	assert.Equal(t, Estimate{Value: 0.1, Lo: 0.05, Hi: 0.2}, back)
 }
+
+func TestSchedWaitSplit(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1_700_000_000, 0)
+	tp, events := synthetic(t0)
+	var samples []telemetry.Sample
+	for i := 0; i < 600; i++ {
+		at := t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		smp := telemetry.Sample{Time: at.UnixNano(), SchedLatency: []telemetry.Bucket{{Lo: 1e-6, Hi: 2e-6, Count: 99}}}
+		if at.After(t0.Add(2100*time.Millisecond)) && at.Before(t0.Add(2150*time.Millisecond)) {
+			smp.SchedLatency = append(smp.SchedLatency, telemetry.Bucket{Lo: 0.008, Hi: 0.016, Count: 100})
+		}
+		samples = append(samples, smp)
+	}
+	s := Analyze(Input{Throughput: tp, Events: events, Samples: samples})
+	assert.InDelta(t, 2, s.SchedWait.Steady.P99Us, 1e-9)
+	assert.InDelta(t, 16000, s.SchedWait.Window.MaxUs, 1e-6, "an 11 ms parse holding the only CPU shows as a long runnable wait")
+	assert.Greater(t, s.SchedWait.Window.P99Us, s.SchedWait.Steady.P99Us)
+}

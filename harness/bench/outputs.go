@@ -53,6 +53,8 @@ func metrics(s Summary) []benchMetric {
 		{"reload-blocked-mean-goroutines", "lower", r.Blocked.Window.Mean},
 		{"steady-blocked-mean-goroutines", "lower", r.Blocked.Steady.Mean},
 		{"reload-mutex-wait-ns/s", "lower", ns(r.MutexWait.Window)},
+		{"reload-sched-wait-p99-ns", "lower", r.SchedWait.Window.P99Us * 1e3},
+		{"steady-sched-wait-p99-ns", "lower", r.SchedWait.Steady.P99Us * 1e3},
 		{"traced-lock-blocked-goroutines", "lower", tracedBlocked(r.Traces)},
 	}
 	kept := out[:0]
@@ -155,6 +157,8 @@ func summaryMarkdown(s Summary, timings []phaseTiming, diag *diagnosis) string {
 		r.GC.Window.Count, r.GC.Window.MsPerS, r.GC.Window.MaxMs, r.GC.Steady.Count, r.GC.Steady.MsPerS, r.GC.Steady.MaxMs)
 	fmt.Fprintf(&b, "| waiting goroutines peak / mean | %.0f / %.1f | %.0f / %.1f | |\n", r.Blocked.Window.Peak, r.Blocked.Window.Mean, r.Blocked.Steady.Peak, r.Blocked.Steady.Mean)
 	fmt.Fprintf(&b, "| mutex wait (runtime/metrics) | %.3f ms/s | %.3f ms/s | |\n", r.MutexWait.Window, r.MutexWait.Steady)
+	fmt.Fprintf(&b, "| runnable wait for a CPU p50 / p99 / max (/sched/latencies) | %.0f / %.0f / %.0f µs | %.0f / %.0f / %.0f µs | |\n",
+		r.SchedWait.Window.P50Us, r.SchedWait.Window.P99Us, r.SchedWait.Window.MaxUs, r.SchedWait.Steady.P50Us, r.SchedWait.Steady.P99Us, r.SchedWait.Steady.MaxUs)
 	fmt.Fprintf(&b, "| torn requests | %d | %d | target counter: %d (%s) |\n\n", r.Torn.InWindow, r.Torn.Steady, s.TargetTorn, s.TornCheck)
 	fmt.Fprintf(&b, "Reloads in the measured phases: %d written, %d applied, %d rejected, %d never applied. Detection (write finished → applied) p50 %.1f ms, p99 %.1f ms; apply p50 %.1f µs, max %.1f µs.\n\n",
 		r.Reloads.Written, r.Reloads.Applied, r.Reloads.Rejected, r.Reloads.NotApplied, r.Reloads.DetectionMs.P50, r.Reloads.DetectionMs.P99, r.Reloads.ApplyUs.P50, r.Reloads.ApplyUs.Max)

@@ -38,6 +38,7 @@ var metrics = []Metric{
 	{"gc-pause-max-window", "longest GC pause in reload windows", "ms", "lower", func(s bench.Summary) float64 { return s.Results.GC.Window.MaxMs }, "reload-gc-pause-max-ns", 1e6},
 	{"blocked-peak-window", "waiting goroutines, peak in reload windows", "goroutines", "lower", func(s bench.Summary) float64 { return s.Results.Blocked.Window.Peak }, "reload-blocked-peak-goroutines", 1},
 	{"blocked-mean-window", "waiting goroutines, mean in reload windows", "goroutines", "lower", func(s bench.Summary) float64 { return s.Results.Blocked.Window.Mean }, "reload-blocked-mean-goroutines", 1},
+	{"sched-wait-p99-window", "runnable wait for a CPU, p99 in reload windows", "µs", "lower", func(s bench.Summary) float64 { return s.Results.SchedWait.Window.P99Us }, "reload-sched-wait-p99-ns", 1e3},
 	{"mutex-wait-window", "mutex wait in reload windows", "ms/s", "lower", func(s bench.Summary) float64 { return s.Results.MutexWait.Window }, "reload-mutex-wait-ns/s", 1e6},
 }
 
