@@ -32,6 +32,11 @@ func NewStage(dest string) (*Stage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: staging dir for %s: %w", dest, err)
 	}
+	// MkdirTemp makes it private; results are for everyone to read.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("results: %w", err)
+	}
 	return &Stage{Dir: dir, dest: dest}, nil
 }
 
