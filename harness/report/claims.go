@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"reloadlab/harness/bench"
@@ -91,7 +92,7 @@ func ci(st *compare.Stat) string {
 // file-watching claims.
 func Claims(in *Inputs) []Claim {
 	var out []Claim
-	out = append(out, claimQPS(in), claimLockTable(in), claimSwitchCost(in), claimSyncMapTable(in), claimDirFS(in), claimPprofTrace(in))
+	out = append(out, claimQPS(in), claimLockTable(in), claimSwitchCost(in), claimSyncMapTable(in), claimDirFS(in), claimPprofTrace(in), claimConfigMapTable(in))
 	out = append(out, detectClaims(in.Detect)...)
 	return out
 }
@@ -317,4 +318,72 @@ func detectClaims(m *detect.Matrix) []Claim {
 		out = append(out, c)
 	}
 	return out
+}
+
+func claimConfigMapTable(in *Inputs) Claim {
+	c := Claim{ID: "P7", Section: "chapter 2.4 table", Command: cmdDetect,
+		Claim: "On a Kubernetes ConfigMap mount, polling (100 ms) detects updates in 120 ± 30 ms and never fails, while fsnotify fails 17% of the time (overlayfs, kernel 4.18)."}
+	m := in.Detect
+	cols := map[string]*cellAgg{}
+	for _, cell := range m.Cells {
+		if cell.Pattern != "k8s-configmap" || cell.Trials == 0 {
+			continue
+		}
+		a := cols[cell.Column]
+		if a == nil {
+			a = &cellAgg{}
+			cols[cell.Column] = a
+		}
+		a.trials += cell.Trials
+		a.missed += cell.Missed
+		a.lat = append(a.lat, cell.LatencyMS...)
+	}
+	if len(cols) == 0 {
+		c.Verdict, c.Because = NotReproducible, "the k8s-configmap pattern did not run"
+		return c
+	}
+	var parts []string
+	for _, name := range []string{"poll", "pollhash", "fsnotify", "dirwatch", "robust"} {
+		a := cols[name]
+		if a == nil {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s missed %d/%d, p50 %s ms, p99 %s ms", name, a.missed, a.trials, g(quantile(a.lat, 0.5)), g(quantile(a.lat, 0.99))))
+	}
+	c.Measured = fmt.Sprintf("The kubelet's AtomicWriter update replayed on every file system (poll interval %.0f ms here, not 100 ms): %s.", m.Params.PollIntervalMS, strings.Join(parts, "; "))
+	pollOK := cols["poll"] != nil && cols["poll"].missed == 0
+	fs := cols["fsnotify"]
+	c.Verdict = Depends
+	c.Because = "polling never missed a ConfigMap update (as claimed) and its latency is set by its interval: uniform over one interval plus the read, so 120 ± 30 ms matches neither a 100 ms interval's spread nor this lab's 250 ms one"
+	if !pollOK {
+		c.Because = "polling missed ConfigMap updates here"
+	}
+	if fs != nil && fs.trials > 0 {
+		c.Because += fmt.Sprintf("; the article's scheme 1 failed %.0f%% here (its watch follows the symlink into the directory the kubelet deletes), not 17%%, while a directory watch failed %s", 100*float64(fs.missed)/float64(fs.trials), pctMissed(cols["dirwatch"]))
+	}
+	return c
+}
+
+// cellAgg sums detect cells.
+type cellAgg struct {
+	trials, missed int
+	lat            []float64
+}
+
+func pctMissed(a *cellAgg) string {
+	if a == nil || a.trials == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f%%", 100*float64(a.missed)/float64(a.trials))
+}
+
+// quantile returns the nearest-rank quantile of xs (NaN for none).
+func quantile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	i := int(math.Ceil(p*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
 }
