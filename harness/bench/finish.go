@@ -283,14 +283,19 @@ func verdict(s Summary) (string, []string) {
 	lockApply := s.Store == "lockmap" || s.Store == "lockswap"
 	switch {
 	case covered > 0 && blocked == 0 && lockApply && s.GOMAXPROCS == 1:
-		notes = append(notes, fmt.Sprintf("No goroutine blocked on the config lock in any traced reload, and that is not because the lock is free: the target runs with GOMAXPROCS=1 (one CPU of two; the other runs the load), so while the apply holds the write lock it also holds the only CPU, and a request cannot even start to wait for the lock. Requests wait for the CPU instead: runnable-to-running wait p99 %.0f µs in reload windows vs %.0f µs steady (/sched/latencies). With more CPUs than one, readers arriving during the apply would block in RLock.", res.SchedWait.Window.P99Us, res.SchedWait.Steady.P99Us))
+		note := fmt.Sprintf("No goroutine blocked on the config lock in the traced reloads, and that is not because the lock is free: the target runs with GOMAXPROCS=1 (one CPU of two; the other runs the load), so while the apply holds the write lock it usually also holds the only CPU, and requests wait for the CPU instead: runnable-to-running wait p99 %.0f µs in reload windows vs %.0f µs steady (/sched/latencies).", res.SchedWait.Window.P99Us, res.SchedWait.Steady.P99Us)
+		if res.MutexWait.Window > 2*res.MutexWait.Steady && res.MutexWait.Window > 0.1 {
+			note += fmt.Sprintf(" Readers do block in RLock when the applying goroutine is descheduled while it holds the lock (preempted, or stopped for GC work): the runtime's cumulative mutex-wait counter grew %.3f ms/s in reload windows vs %.3f ms/s steady; the %d traced reloads happened not to catch it.", res.MutexWait.Window, res.MutexWait.Steady, covered)
+		}
+		note += " With more CPUs than one, readers arriving during any apply would block in RLock."
+		notes = append(notes, note)
 	case covered > 0 && blocked == 0 && !lockApply:
 		notes = append(notes, "No goroutine blocked on a config lock in any traced reload: this store's apply takes no lock readers wait on.")
 	case covered > 0 && blocked > 0:
 		notes = append(notes, fmt.Sprintf("In the trace windows %d goroutines blocked on a sync mutex around %d reloads: readers waited for the apply's lock.", blocked, covered))
 	}
 	if s.Store == "lockmap" {
-		notes = append(notes, fmt.Sprintf("lockmap holds the write lock for the whole in-place apply (p50 %.0f µs, max %.0f µs here). The 10 ms runtime/metrics sampler sees a lock hold only if one is in progress at a sample instant, so the trace windows are the reliable witness.", res.Reloads.ApplyUs.P50, res.Reloads.ApplyUs.Max))
+		notes = append(notes, fmt.Sprintf("lockmap holds the write lock for the whole in-place apply (p50 %.0f µs, max %.0f µs here). The 10 ms runtime/metrics sampler's goroutine gauges see a lock hold only if one is in progress at a sample instant; the cumulative mutex-wait counter and the trace windows do not miss one.", res.Reloads.ApplyUs.P50, res.Reloads.ApplyUs.Max))
 	}
 	if res.Reloads.NotApplied > 0 {
 		notes = append(notes, fmt.Sprintf("%d of %d written versions were never applied (a newer write superseded them before the trigger fired, or the trigger missed them).", res.Reloads.NotApplied, res.Reloads.Written))

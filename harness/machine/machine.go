@@ -20,7 +20,7 @@ type Info struct {
 	Kernel    string `json:"kernel"` // uname -r
 	CPU       string `json:"cpu"`    // model name from /proc/cpuinfo
 	NumCPU    int    `json:"num_cpu"`
-	Commit    string `json:"commit"` // git HEAD, "+dirty" if the tree has changes, "" outside git
+	Commit    string `json:"commit"` // git HEAD, "+dirty" if code (not results/) has changes, "" outside git
 	Root      bool   `json:"root"`   // running as root (mounts possible)
 }
 
@@ -57,13 +57,16 @@ func cpuModel() string {
 	return ""
 }
 
+// commit returns git HEAD with "+dirty" if tracked files other than the
+// generated results (results/, REPORT.md) have changes: a results directory
+// regenerated in place must not mark the code that produced it as modified.
 func commit() string {
 	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return ""
 	}
 	c := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)results", ":(top,exclude)REPORT.md").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
 		c += "+dirty"
 	}
 	return c

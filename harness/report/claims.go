@@ -281,16 +281,21 @@ func claimPprofTrace(in *Inputs) Claim {
 	for f := range fl {
 		fs = append(fs, f)
 	}
-	c.Measured = fmt.Sprintf("Flight-recorder windows around reloads (%d keys): lockmap %d goroutines blocked on a sync mutex over %d traced reloads (frames: %s), %d stop-the-world ranges; atomic %d blocked over %d, %d stop-the-world ranges.",
-		lm.Keys, bl, tl, list(fs), sl, ba, ta, sa)
+	c.Measured = fmt.Sprintf("Flight-recorder windows around reloads (%d keys): lockmap %d goroutines blocked on a sync mutex over %d traced reloads (frames: %s), %d stop-the-world ranges; atomic %d blocked over %d, %d stop-the-world ranges. runtime/metrics mutex wait (whole throughput and latency phases): lockmap %.3f ms/s in reload windows vs %.3f steady; atomic %.3f vs %.3f. Target GOMAXPROCS %d.",
+		lm.Keys, bl, tl, list(fs), sl, ba, ta, sa,
+		lm.Results.MutexWait.Window, lm.Results.MutexWait.Steady, at.Results.MutexWait.Window, at.Results.MutexWait.Steady, lm.GOMAXPROCS)
+	lockWaits := lm.Results.MutexWait.Window > 2*lm.Results.MutexWait.Steady && lm.Results.MutexWait.Window > 0.1
 	switch {
 	case tl == 0 || ta == 0:
 		c.Verdict, c.Because = NotReproducible, "no trace window covered a reload"
 	case bl > ba:
 		c.Verdict = Confirmed
+	case lockWaits:
+		c.Verdict = Depends
+		c.Because = fmt.Sprintf("the traces show the GC pauses, but a few traced reloads need not catch a lock wait: with one CPU for the target the apply usually holds both the write lock and the CPU, so readers rarely get to block; the waits are real but rare (lockmap's mutex wait rose to %.3f ms/s in reload windows, ×%.0f its steady value), and the cumulative runtime/metrics counter finds them where a handful of traces did not", lm.Results.MutexWait.Window, lm.Results.MutexWait.Window/math.Max(lm.Results.MutexWait.Steady, 1e-3))
 	default:
 		c.Verdict = Depends
-		c.Because = "the traces show GC pauses, but no lock waits around these reloads: the write lock is held too briefly at this config size for a reader to arrive during it"
+		c.Because = "the traces show GC pauses, but no lock waits around these reloads, and neither does runtime/metrics: with one CPU for the target the apply holds both the write lock and the CPU, so readers wait for the CPU, not the lock"
 	}
 	return c
 }
