@@ -3,6 +3,8 @@ package compare
 import (
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -91,4 +93,32 @@ func TestRotateAndConfig(t *testing.T) {
 	assert.Contains(t, err.Error(), "valid: atomic")
 	_, err = SweepValues("cpu")
 	assert.ErrorContains(t, err, "valid: keys, rate")
+}
+
+func TestReplot(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.ErrorContains(t, Replot(dir), "summary.json", "no summary.json: a clear error")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "summary.json"), []byte(`{"strategies":[],"points":[]}`), 0o644))
+	require.ErrorContains(t, Replot(dir), "holds no comparison")
+
+	pt := Point{Metrics: map[string]*MetricResult{}}
+	for _, m := range metrics {
+		pt.Metrics[m.Name] = &MetricResult{Strategies: map[string]*Stat{
+			"atomic":  {Median: 1, Lo: 0.9, Hi: 1.1, Confidence: 0.9375},
+			"lockmap": {Median: 2, Lo: 1.8, Hi: 2.2, Confidence: 0.9375},
+		}}
+	}
+	run := Run{Baseline: "atomic", Strategies: []string{"atomic", "lockmap"}, Repeat: 5, Points: []Point{pt}}
+	data, err := json.Marshal(run)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "summary.json"), data, 0o644))
+	require.NoError(t, Replot(dir))
+	for _, m := range metrics {
+		fi, err := os.Stat(filepath.Join(dir, "bars-"+m.Name+".png"))
+		require.NoError(t, err, m.Name)
+		assert.Positive(t, fi.Size(), m.Name)
+	}
+	assert.NoFileExists(t, filepath.Join(dir, "timelines.png"), "replot leaves the raw-data timeline alone")
 }

@@ -2,8 +2,10 @@ package compare
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -25,7 +27,29 @@ func write(stage *results.Stage, run *Run) error {
 	if err := results.WriteFile(stage.Path("summary.md"), []byte(markdown(run))); err != nil {
 		return err
 	}
+	if err := writeTimelines(stage.Dir, run); err != nil {
+		return err
+	}
 	return writePlots(stage.Dir, run)
+}
+
+// Replot redraws the bar charts (and, for a sweep, the sweep-*.png line
+// charts) of a finished comparison in dir from its summary.json, without
+// re-running anything; timelines.png, which needs the raw runs, is left as it
+// is. It is for a change in how figures are drawn, never in what they show.
+func Replot(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return fmt.Errorf("compare: replot: %w", err)
+	}
+	var run Run
+	if err := json.Unmarshal(data, &run); err != nil {
+		return fmt.Errorf("compare: replot: %s: %w", filepath.Join(dir, "summary.json"), err)
+	}
+	if len(run.Points) == 0 || len(run.Strategies) == 0 {
+		return fmt.Errorf("compare: replot: %s holds no comparison", filepath.Join(dir, "summary.json"))
+	}
+	return writePlots(dir, &run)
 }
 
 // writeBench writes every run (not the A/A repeats) as one benchfmt result.
@@ -190,31 +214,23 @@ func writePlots(dir string, run *Run) error {
 	pt := run.Points[0]
 	for _, m := range metrics {
 		var bars []plots.Bar
+		coverage := 0.0
 		for _, s := range run.Strategies {
 			st := pt.Metrics[m.Name].Strategies[s]
 			bars = append(bars, plots.Bar{Label: s, Value: st.Median, Lo: st.Lo, Hi: st.Hi})
+			coverage = max(coverage, st.Confidence)
+		}
+		interval := "median's confidence interval"
+		if coverage > 0 {
+			interval = fmt.Sprintf("%.1f%% interval of the median", 100*coverage)
 		}
 		title := fmt.Sprintf("%s (%s is better; %d rounds)", m.Title, m.Better, run.Repeat)
 		if run.Sweep != "" {
 			title += fmt.Sprintf(", %s = %s", sweepKey(run.Sweep), pt.Value)
 		}
-		if err := plots.Bars(filepath.Join(dir, "bars-"+m.Name+".png"), title, m.Unit, bars); err != nil {
+		if err := plots.Bars(filepath.Join(dir, "bars-"+m.Name+".png"), title, m.Unit, bars, plots.IntervalLabel(interval)); err != nil {
 			return err
 		}
-	}
-	var rows []plots.Row
-	for _, tl := range run.timelines {
-		row := plots.Row{Name: tl.name, Reloads: tl.series.Reloads}
-		for _, p := range tl.series.Throughput {
-			row.Throughput = append(row.Throughput, plots.XY{X: p.X, Y: p.Y})
-		}
-		for _, p := range tl.series.Waiting {
-			row.Blocked = append(row.Blocked, plots.XY{X: p.X, Y: p.Y})
-		}
-		rows = append(rows, row)
-	}
-	if err := plots.SmallMultiples(filepath.Join(dir, "timelines.png"), "Every strategy, last round: completed req/s and waiting goroutines (reloads marked)", rows); err != nil {
-		return err
 	}
 	if run.Sweep == "" {
 		return nil
@@ -238,6 +254,22 @@ func writePlots(dir string, run *Run) error {
 		}
 	}
 	return nil
+}
+
+// writeTimelines draws timelines.png from the last round's raw series.
+func writeTimelines(dir string, run *Run) error {
+	var rows []plots.Row
+	for _, tl := range run.timelines {
+		row := plots.Row{Name: tl.name, Reloads: tl.series.Reloads}
+		for _, p := range tl.series.Throughput {
+			row.Throughput = append(row.Throughput, plots.XY{X: p.X, Y: p.Y})
+		}
+		for _, p := range tl.series.Waiting {
+			row.Blocked = append(row.Blocked, plots.XY{X: p.X, Y: p.Y})
+		}
+		rows = append(rows, row)
+	}
+	return plots.SmallMultiples(filepath.Join(dir, "timelines.png"), "Every strategy, last round: completed req/s and waiting goroutines (reloads marked)", rows)
 }
 
 func sweepX(sweep, v string) float64 {

@@ -48,7 +48,8 @@
 // red lines are readers queued behind a reload.
 //
 // Bars: one bar per label (a metric per strategy) with its value written
-// on top and a whisker over its 95% confidence interval. Two bars whose
+// on top and a whisker over its interval (a 95% confidence interval unless
+// IntervalLabel names another, such as [min, max] of five rounds). Two bars whose
 // whiskers overlap are not shown to differ.
 //
 // SmallMultiples: one row per strategy, completed req/s on the left and

@@ -70,7 +70,7 @@ func Bars(path, title, unit string, bars []Bar, opts ...Option) error {
 		d.other = append(d.other, fmt.Sprintf("%d bar%s without a finite value", n, plural(n)))
 	}
 	if noCI > 0 && noCI < valued {
-		d.other = append(d.other, fmt.Sprintf("%d bar%s without a finite 95%% CI (no whisker)", noCI, plural(noCI)))
+		d.other = append(d.other, fmt.Sprintf("%d bar%s without a finite interval (no whisker)", noCI, plural(noCI)))
 	}
 	setLinear(&p.Y, yr, true, 0.12)
 	if yr.lo < 0 {
@@ -80,7 +80,7 @@ func Bars(path, title, unit string, bars []Bar, opts ...Option) error {
 	p.Add(barPlotter(items))
 	legend := []entry{{"value", []plot.Thumbnailer{swatch{fill: barColor}}}}
 	if noCI < valued {
-		legend = append(legend, entry{"95% confidence interval", []plot.Thumbnailer{vlineThumb{draw.LineStyle{Color: ink, Width: vg.Points(1.3)}}}})
+		legend = append(legend, entry{o.intervalLabel, []plot.Thumbnailer{vlineThumb{draw.LineStyle{Color: ink, Width: vg.Points(1.3)}}}})
 	}
 	if valued == 0 {
 		title = noDataTitle(title)

@@ -81,7 +81,15 @@ type Group struct {
 type Option func(*options)
 
 type options struct {
-	xLabel string
+	xLabel        string
+	intervalLabel string
+}
+
+// IntervalLabel names what Bars' whiskers show in the legend ("95%
+// confidence interval" by default); use it when the interval has another
+// coverage, such as [min, max] of a few rounds.
+func IntervalLabel(label string) Option {
+	return func(o *options) { o.intervalLabel = label }
 }
 
 // XLabel sets the label of a categorical x axis (Bars: "strategy" by
@@ -91,7 +99,7 @@ func XLabel(label string) Option {
 }
 
 func applyOptions(def string, opts []Option) options {
-	o := options{xLabel: def}
+	o := options{xLabel: def, intervalLabel: "95% confidence interval"}
 	for _, f := range opts {
 		if f != nil {
 			f(&o)

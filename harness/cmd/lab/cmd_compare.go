@@ -28,9 +28,17 @@ Presets: `+strings.Join(strategies.Names(), ", "), stderr)
 	fs.StringVar(&cfg.Pattern, "pattern", "", "write pattern (default rename)")
 	fs.IntVar(&cfg.Rate, "rate", 0, "open-model rate in req/s (default: probed once on the baseline)")
 	fs.StringVar(&cfg.Sweep, "sweep", "", "repeat the comparison over keys (1k, 10k, 100k) or rate (reload every 100ms, 500ms, 2s)")
+	replot := fs.String("replot", "", "redraw the bar and sweep charts of the finished comparison in `dir` from its summary.json, without running anything")
 	fs.StringVar(&cfg.Out, "out", "", "output `dir` (default results/compare, or results/compare-sweep-<sweep>)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *replot != "" {
+		if err := compare.Replot(*replot); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "redrew the charts in %s\n", *replot)
+		return nil
 	}
 	if *list != "" {
 		for _, s := range strings.Split(*list, ",") {
