@@ -353,6 +353,10 @@ func claimConfigMapTable(in *Inputs) Claim {
 		if a == nil {
 			continue
 		}
+		if len(a.lat) == 0 {
+			parts = append(parts, fmt.Sprintf("%s missed %d/%d (no latency: the new version never served)", name, a.missed, a.trials))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s missed %d/%d, p50 %s ms, p99 %s ms", name, a.missed, a.trials, g(quantile(a.lat, 0.5)), g(quantile(a.lat, 0.99))))
 	}
 	c.Measured = fmt.Sprintf("The kubelet's AtomicWriter update replayed on every file system (poll interval %.0f ms here, not 100 ms): %s.", m.Params.PollIntervalMS, strings.Join(parts, "; "))
