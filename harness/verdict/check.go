@@ -66,6 +66,9 @@ func checkCompare(v Verdict, run *compare.Run) Result {
 			better = mi.Better
 		}
 	}
+	if r, ok := checkExactCount(v, run.Baseline, st, base); ok {
+		return r
+	}
 	diff := st.Median - base.Median
 	if math.IsNaN(diff) {
 		r.Detail = "no values in the re-run"
@@ -143,4 +146,43 @@ func checkDetect(v Verdict, m *detect.Matrix) Result {
 		}
 	}
 	return r
+}
+
+// isExactCount reports whether a compare metric counts events its oracle
+// observes without false positives. Torn requests are one: the target counts
+// a request as torn only when it read two versions, which never happens by
+// chance, so a single torn request proves that a store tears.
+func isExactCount(metric string) bool { return metric == "torn" }
+
+// checkExactCount checks a "worse than a baseline of zero" verdict on an
+// exact count by existence rather than by a rank test, which a short re-run
+// with a few events per run cannot power: the verdict is reproduced when the
+// baseline stays at zero in every re-run and the strategy counts at least one
+// event. It reports false (and the caller's rank test applies) for any other
+// verdict or when the baseline itself counted events.
+func checkExactCount(v Verdict, baseline string, st, base *compare.Stat) (Result, bool) {
+	if !isExactCount(v.Metric) || v.Direction != "worse" || v.Ratio != 0 {
+		return Result{}, false
+	}
+	var sum, baseSum float64
+	for _, x := range st.Values {
+		if !math.IsNaN(x) {
+			sum += x
+		}
+	}
+	for _, x := range base.Values {
+		if !math.IsNaN(x) {
+			baseSum += x
+		}
+	}
+	if baseSum != 0 {
+		return Result{}, false
+	}
+	r := Result{Verdict: v, Detail: fmt.Sprintf("re-run: %s counted %.0f over %d runs, %s 0 over %d (an exact count: one event proves it)", v.Strategy, sum, len(st.Values), baseline, len(base.Values))}
+	if sum > 0 {
+		r.Outcome = Reproduced
+	} else {
+		r.Outcome = NotReproduced
+	}
+	return r, true
 }

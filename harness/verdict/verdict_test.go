@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -118,4 +119,43 @@ func TestDetectVerdictsAndChecks(t *testing.T) {
 	assert.Equal(t, Flipped, got["detect/miss/fsnotify/disk/rename"], "fsnotify caught every rename in the re-run")
 	assert.Equal(t, Flipped, got["detect/zero-missed/robust"])
 	assert.Equal(t, Reproduced, got["detect/zero-torn/robust"])
+}
+
+func TestTornIsCheckedByExistence(t *testing.T) {
+	t.Parallel()
+	median := func(xs []float64) float64 {
+		s := slices.Clone(xs)
+		slices.Sort(s)
+		return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
+	}
+	tornRun := func(atomic, syncmap []float64, p float64, verdict string) *compare.Run {
+		return &compare.Run{
+			Baseline: "atomic", Strategies: []string{"atomic", "syncmap"},
+			Metrics: []compare.MetricInfo{{Name: "torn", Title: "torn requests", Unit: "requests", Better: "lower"}},
+			Points: []compare.Point{{Metrics: map[string]*compare.MetricResult{"torn": {Strategies: map[string]*compare.Stat{
+				"atomic":  {Values: atomic, Median: median(atomic)},
+				"syncmap": {Values: syncmap, Median: median(syncmap), Diff: median(syncmap) - median(atomic), Ratio: math.NaN(), P: p, Verdict: verdict},
+			}}}}},
+		}
+	}
+	vs := FromCompare(tornRun([]float64{0, 0, 0, 0, 0}, []float64{99, 224, 300, 530, 8}, 0.008, "worse"))
+	require.Len(t, vs, 1)
+	require.True(t, vs[0].Clear)
+
+	tests := []struct {
+		name           string
+		atomic, synced []float64
+		p              float64
+		verdict        string
+		want           string
+	}{
+		{"a few torn requests in a short re-run prove it", []float64{0, 0, 0, 0}, []float64{0, 3, 0, 29}, 0.43, "no difference", Reproduced},
+		{"no torn request anywhere", []float64{0, 0, 0, 0}, []float64{0, 0, 0, 0}, 1, "no difference", NotReproduced},
+		{"the baseline tears: back to the rank test", []float64{5, 9, 7, 6}, []float64{0, 0, 1, 0}, 0.03, "better", Flipped},
+	}
+	for _, tt := range tests {
+		res := Check(vs, tornRun(tt.atomic, tt.synced, tt.p, tt.verdict), nil)
+		require.Len(t, res, 1)
+		assert.Equal(t, tt.want, res[0].Outcome, "%s: %s", tt.name, res[0].Detail)
+	}
 }
