@@ -272,6 +272,7 @@ func verdict(s Summary) (string, []string) {
 		b.WriteString("; no trace window covered a reload")
 	}
 	fmt.Fprintf(&b, "; waiting goroutines peak %.0f in windows vs %.0f steady", res.Blocked.Window.Peak, res.Blocked.Steady.Peak)
+	fmt.Fprintf(&b, "; mutex wait %.3f ms/s in windows vs %.3f steady", res.MutexWait.Window, res.MutexWait.Steady)
 	fmt.Fprintf(&b, "; apply p50 %.0f µs", res.Reloads.ApplyUs.P50)
 	if res.Torn.Requests > 0 {
 		fmt.Fprintf(&b, "; %d torn requests", res.Torn.Requests)
