@@ -120,6 +120,25 @@ func writePlots(dir string, s Summary, se analysis.Series, traces []analysis.Tra
 		}
 		return out
 	}
+	// inPhases keeps the samples of the throughput and latency phases: between
+	// them the harness probes open-model rates up to saturation, and thousands
+	// of goroutines waiting on idle connections there would flatten the
+	// figure's scale without belonging to any measured phase.
+	inPhases := func(ps []plots.XY) []plots.XY {
+		if len(se.PhaseBounds) == 0 {
+			return ps
+		}
+		var out []plots.XY
+		for _, p := range ps {
+			for _, b := range se.PhaseBounds {
+				if p.X >= b.Start && p.X <= b.End {
+					out = append(out, p)
+					break
+				}
+			}
+		}
+		return out
+	}
 	tl := func(title string) plots.Timeline {
 		t := plots.Timeline{Title: fmt.Sprintf("%s — %s (reloads marked)", s.Strategy, title), Reloads: se.Reloads, XLabel: "time since the throughput phase began (s)"}
 		for _, p := range se.PhaseBounds {
@@ -133,11 +152,11 @@ func writePlots(dir string, s Summary, se analysis.Series, traces []analysis.Tra
 	if err := plots.Throughput(filepath.Join(dir, "throughput.png"), tl("completed requests per 100 ms bin"), xy(se.Throughput)); err != nil {
 		return err
 	}
-	if err := plots.GCPauses(filepath.Join(dir, "gc-pauses.png"), tl("GC stop-the-world pauses (runtime/metrics)"), xy(se.GCPauses)); err != nil {
+	if err := plots.GCPauses(filepath.Join(dir, "gc-pauses.png"), tl("GC stop-the-world pauses (runtime/metrics)"), inPhases(xy(se.GCPauses))); err != nil {
 		return err
 	}
 	return plots.Blocked(filepath.Join(dir, "blocked-goroutines.png"), tl("waiting goroutines (runtime/metrics, 10 ms)"),
-		plots.Series{Name: "/sched/goroutines/waiting", Points: xy(se.Waiting)})
+		plots.Series{Name: "/sched/goroutines/waiting", Points: inPhases(xy(se.Waiting))})
 }
 
 // summaryMarkdown is summary.md: one screen saying what the figures say.
