@@ -49,7 +49,7 @@ func Markdown(in *Inputs, claims []Claim, vs []verdict.Verdict, now time.Time) s
 	b.WriteString(methodSection(in))
 
 	b.WriteString("\n## 5. Verdicts re-checked by `make reproduce`\n\n")
-	fmt.Fprintf(&b, "`make report` also writes `results/verdicts.json`: %d verdicts this report states as a clear ordering or a zero. `make reproduce` (what CI runs besides `make test`) re-measures with a quick compare and a reduced detect matrix and fails if a clear verdict flips; verdicts whose effect is within twice the A/A noise floor are listed as \"not checked (within noise)\". A store's torn requests are checked by existence, not by a rank test: the target counts a request as torn only when it read two versions, so one torn request in the re-run, with none for the baseline, reproduces the verdict.\n\n", len(vs))
+	fmt.Fprintf(&b, "`make report` also writes `results/verdicts.json`: %d verdicts this report states as a clear ordering or a zero. `make reproduce` (what CI runs besides `make test`) re-measures with a quick compare and a reduced detect matrix and fails if a clear verdict flips (the re-run finds a real difference the other way, or the opposite of a detect verdict: a miss caught, a zero broken); medians that merely swap order inside the re-run's noise count as \"not reproduced\"; verdicts whose effect is within twice the A/A noise floor are listed as \"not checked (within noise)\". A store's torn requests are checked by existence, not by a rank test: the target counts a request as torn only when it read two versions, so one torn request in the re-run, with none for the baseline, reproduces the verdict.\n\n", len(vs))
 	b.WriteString(verdictList(vs))
 	return b.String()
 }

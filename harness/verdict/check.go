@@ -83,15 +83,17 @@ func checkCompare(v Verdict, run *compare.Run) Result {
 		dir = "worse"
 	}
 	r.Detail = fmt.Sprintf("re-run: %s vs %s medians %.3g vs %.3g (%s, p=%.3f, verdict %q)", v.Strategy, run.Baseline, st.Median, base.Median, dir, st.P, st.Verdict)
+	// A verdict flips only when the re-run finds a real difference (its own
+	// verdict, p < 0.05 beyond its A/A floor) the other way. Medians that
+	// merely swap order inside the re-run's noise do not reproduce the
+	// verdict, and do not refute it either.
 	switch {
 	case dir == v.Direction && st.Verdict == v.Direction:
 		r.Outcome = Reproduced
-	case dir == v.Direction:
-		r.Outcome = NotReproduced // same direction, not significant in the short re-run
-	case dir == "no difference":
-		r.Outcome = NotReproduced
-	default:
+	case dir != v.Direction && dir != "no difference" && st.Verdict == dir:
 		r.Outcome = Flipped
+	default:
+		r.Outcome = NotReproduced
 	}
 	return r
 }

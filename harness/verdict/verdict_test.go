@@ -62,6 +62,10 @@ func TestCompareVerdictsAndChecks(t *testing.T) {
 			map[string]compare.Stat{"atomic": {Median: 300}, "lockmap": {Median: 1, P: 0.03, Verdict: "better"}},
 			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
 			map[string]string{"compare/apply/lockmap": Flipped, "compare/capacity/lockmap": WithinNoise}},
+		{"medians swap inside the noise", runWith(
+			map[string]compare.Stat{"atomic": {Median: 300}, "lockmap": {Median: 280, P: 0.7, Verdict: "no difference"}},
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
+			map[string]string{"compare/apply/lockmap": NotReproduced}},
 		{"no re-run", nil, map[string]string{"compare/apply/lockmap": NotMeasured}},
 	}
 	for _, tt := range tests {

@@ -21,8 +21,10 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlagSet("reproduce", `Re-measure with a quick compare and a reduced detect matrix (disk and tmpfs,
 a few patterns, 3 trials) and check every verdict in results/verdicts.json.
 Prints verdict → reproduced / not reproduced / not checked, and fails if a
-clear verdict flips. The re-run's results go to results/reproduce (not
-committed).`, stderr)
+clear verdict flips: a compare verdict flips when the re-run finds a real
+difference (p < 0.05, beyond its A/A floor) the other way; a detect verdict
+when the re-run sees the opposite (a miss caught, a zero broken). The re-run's
+results go to results/reproduce (not committed).`, stderr)
 	root := fs.String("results", "results", "results `dir` holding verdicts.json")
 	out := fs.String("out", filepath.Join("results", "reproduce"), "where the re-run's results go")
 	skipCompare := fs.Bool("skip-compare", false, "check only the detect verdicts")
