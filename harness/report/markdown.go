@@ -56,8 +56,8 @@ func Markdown(in *Inputs, claims []Claim, vs []verdict.Verdict, now time.Time) s
 
 // verdictList lists the verdicts, one line each, except the per-cell miss
 // verdicts of the detection matrix, which are grouped into one line per column
-// and file system so that a hundred cells stay readable. Every verdict stays
-// individually in results/verdicts.json.
+// (cells listed by file system) so that a hundred cells stay readable. Every
+// verdict stays individually in results/verdicts.json.
 func verdictList(vs []verdict.Verdict) string {
 	var b strings.Builder
 	type group struct {
@@ -67,7 +67,6 @@ func verdictList(vs []verdict.Verdict) string {
 		n      int
 		clear  bool
 	}
-	var groups []*group
 	index := map[string]*group{}
 	for _, v := range vs {
 		if !strings.HasPrefix(v.ID, "detect/miss/") || v.Column == "" || v.FS == "" {
@@ -77,7 +76,6 @@ func verdictList(vs []verdict.Verdict) string {
 		if g == nil {
 			g = &group{column: v.Column, byFS: map[string][]string{}, clear: true}
 			index[v.Column] = g
-			groups = append(groups, g)
 		}
 		if _, ok := g.byFS[v.FS]; !ok {
 			g.order = append(g.order, v.FS)
