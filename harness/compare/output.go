@@ -145,7 +145,7 @@ func markdown(run *Run) string {
 		run.Repeat, run.Baseline, run.RunDuration, run.Rate, run.RateSource, run.Keys, run.ReloadEvery, run.Pattern)
 	b.WriteString("Cells: median [confidence interval] over the rounds; `~` = no difference from the baseline (Mann-Whitney U p ≥ 0.05, or within the A/A noise floor); **better**/**worse** with the ratio of medians and p. ")
 	if run.Repeat < 6 {
-		fmt.Fprintf(&b, "With %d rounds a 95%% interval for a median does not exist; the interval shown is [min, max], a %.1f%% interval.", run.Repeat, 100*(1-math.Pow(2, float64(1-run.Repeat))))
+		fmt.Fprintf(&b, "With %d rounds a 95%% interval for a median does not exist; the interval shown is [min, max], a %.1f%% interval.", run.Repeat, 100*MinMaxCoverage(run.Repeat))
 	}
 	b.WriteString("\n\n")
 	for _, pt := range run.Points {

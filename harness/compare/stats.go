@@ -38,10 +38,15 @@ func summarize(values []float64) Stat {
 	st.Median, st.Lo, st.Hi, st.Confidence = s.Center, s.Lo, s.Hi, s.Confidence
 	if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) {
 		st.Lo, st.Hi = vals[0], vals[len(vals)-1] // NewSample sorted vals
-		st.Confidence = 1 - math.Pow(2, float64(1-len(vals)))
+		st.Confidence = MinMaxCoverage(len(vals))
 	}
 	return st
 }
+
+// MinMaxCoverage is the confidence with which [min, max] of n independent
+// values covers their median, 1 − 2^(1−n): 93.75% for 5 values. It is the
+// interval shown when n is too small for a 95% one (fewer than 6).
+func MinMaxCoverage(n int) float64 { return 1 - math.Pow(2, float64(1-n)) }
 
 func clean(values []float64) []float64 {
 	out := make([]float64, 0, len(values))

@@ -309,7 +309,7 @@ func compareSection(in *Inputs) string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\nMedian [interval] over the rounds (a %.1f%% interval with %d rounds); `~` no difference from `%s` (p ≥ 0.05 or within the A/A noise floor).\n\n", 100*(1-math.Pow(2, float64(1-run.Repeat))), run.Repeat, run.Baseline)
+	fmt.Fprintf(&b, "\nMedian [interval] over the rounds (a %.1f%% interval with %d rounds); `~` no difference from `%s` (p ≥ 0.05 or within the A/A noise floor).\n\n", 100*compare.MinMaxCoverage(run.Repeat), run.Repeat, run.Baseline)
 	for _, f := range []string{"bars-capacity.png", "bars-reload-p99.png", "bars-apply.png", "bars-mutex-wait-window.png", "timelines.png"} {
 		if exists(filepath.Join(in.Root, "compare", f)) {
 			fmt.Fprintf(&b, "![%s](results/compare/%s)\n", f, f)
@@ -512,7 +512,7 @@ func methodSection(in *Inputs) string {
 	run := in.Compare
 	var b strings.Builder
 	fmt.Fprintf(&b, "- **Noise floor.** Every comparison is made inside one `make compare`, interleaved: each of the %d rounds runs every strategy once in a rotated order, plus `%s` twice (the A/A pair). A difference counts only when Mann-Whitney U gives p < 0.05 *and* it exceeds the largest A/A difference of that metric. With %d rounds a distribution-free interval for a median is [min, max], a %.1f%% interval; 6 rounds would give 95%%.\n",
-		run.Repeat, run.Baseline, run.Repeat, 100*(1-math.Pow(2, float64(1-run.Repeat))))
+		run.Repeat, run.Baseline, run.Repeat, 100*compare.MinMaxCoverage(run.Repeat))
 	fmt.Fprintf(&b, "- **Load.** Load generator and target are separate processes pinned to different CPUs (here %d CPUs: one each). The closed model (32 workers, vegeta rate=0) measures capacity; the open model (vegeta's constant pacer, unbounded workers) measures latency at %d req/s. That rate is far below half the capacity because on one CPU vegeta's open model saturates first: the harness probes upwards and keeps two thirds of the highest rate whose probe was not saturated (see `rate_probes` in each run's plan.json).\n", run.Machine.NumCPU, run.Rate)
 	b.WriteString("- **Coordinated omission.** Open-model latency is also reported from each request's intended send time (first send + seq ÷ rate), so a stall of the sender counts against the target.\n")
 	b.WriteString("- **Tracing off for headline numbers.** Traces and profiles come from a separate diagnosis phase (`make bench`), never from the phases the figures above are taken from: the flight recorder costs about 20% on this request path.\n")
