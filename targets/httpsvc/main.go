@@ -19,6 +19,7 @@ import (
 	"reloadlab/strategies/config"
 	"reloadlab/strategies/safefile"
 	"reloadlab/strategies/trigger"
+	"reloadlab/targets/cpuwork"
 	"reloadlab/targets/telemetry"
 )
 
@@ -45,6 +46,7 @@ type options struct {
 	metricsInterval time.Duration
 	metricsKeep     int
 	eventsKeep      int
+	work            time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -65,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.metricsInterval, "metrics-interval", telemetry.DefaultInterval, "runtime/metrics sampling period")
 	fs.IntVar(&o.metricsKeep, "metrics-keep", telemetry.DefaultKeep, "runtime/metrics samples kept in memory")
 	fs.IntVar(&o.eventsKeep, "events-keep", 1024, "reload events kept in memory")
+	fs.DurationVar(&o.work, "work", 0, "CPU `time` each request spends computing (a calibrated loop), to bring capacity within the load generator's reach")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -152,6 +155,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer rel.Close()
 
 	srv := newServer(strat, rel, keys, sampler, flight)
+	if o.work > 0 {
+		srv.work = cpuwork.NewWork(o.work, cpuwork.IterationsPerMicrosecond())
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

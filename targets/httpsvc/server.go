@@ -14,6 +14,7 @@ import (
 	"reloadlab/strategies"
 	"reloadlab/strategies/config"
 	"reloadlab/strategies/store"
+	"reloadlab/targets/cpuwork"
 	"reloadlab/targets/debugapi"
 	"reloadlab/targets/telemetry"
 )
@@ -28,6 +29,7 @@ type server struct {
 	keys     []string
 	sampler  *telemetry.Sampler
 	flight   *telemetry.FlightRecorder
+	work     cpuwork.Work // per-request CPU work (-work)
 
 	torn           atomic.Uint64 // requests that read two versions
 	missing        atomic.Uint64 // requests that found a key absent
@@ -68,6 +70,7 @@ func (s *server) serveRoot(w http.ResponseWriter, _ *http.Request) {
 	if s.viewer != nil {
 		view = s.viewer.View()
 	}
+	s.work.Do()
 	lo, hi := int64(-1), int64(-1)
 	for _, k := range s.keys {
 		var v string

@@ -49,6 +49,8 @@ type Sample struct {
 	HeapGoal    uint64  `json:"heap_goal"`    // /gc/heap/goal:bytes
 	HeapObjects uint64  `json:"heap_objects"` // /gc/heap/objects:objects
 	GCCycles    uint64  `json:"gc_cycles"`    // /gc/cycles/total:gc-cycles, cumulative
+	CPU         int64   `json:"cpu_ns"`       // CPU time the process has used (CLOCK_PROCESS_CPUTIME_ID), cumulative ns; -1 if unreadable
+	GCCPU       float64 `json:"gc_cpu_s"`     // /cpu/classes/gc/total:cpu-seconds, cumulative (the runtime's estimate)
 
 	GCPauses     []Bucket `json:"gc_pauses,omitempty"`    // /sched/pauses/total/gc:seconds, delta
 	OtherPauses  []Bucket `json:"other_pauses,omitempty"` // /sched/pauses/total/other:seconds, delta

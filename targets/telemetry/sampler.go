@@ -2,6 +2,8 @@ package telemetry
 
 import (
 	"runtime/metrics"
+
+	"reloadlab/targets/cpuwork"
 	"sync"
 	"time"
 )
@@ -28,6 +30,7 @@ const (
 	mGCPauses
 	mOtherPauses
 	mSchedLatency
+	mGCCPU
 	mCount
 )
 
@@ -44,6 +47,7 @@ var metricNames = [mCount]string{
 	mGCPauses:     "/sched/pauses/total/gc:seconds",
 	mOtherPauses:  "/sched/pauses/total/other:seconds",
 	mSchedLatency: "/sched/latencies:seconds",
+	mGCCPU:        "/cpu/classes/gc/total:cpu-seconds",
 }
 
 // Sampler samples runtime/metrics periodically into a ring. Start it once;
@@ -121,6 +125,10 @@ func (s *Sampler) read(now time.Time, keep bool) {
 	smp.HeapGoal = u64(s.samples[mHeapGoal])
 	smp.HeapObjects = u64(s.samples[mHeapObjects])
 	smp.GCCycles = u64(s.samples[mGCCycles])
+	if v := s.samples[mGCCPU].Value; v.Kind() == metrics.KindFloat64 {
+		smp.GCCPU = v.Float64()
+	}
+	smp.CPU = int64(cpuwork.ProcessCPU())
 	smp.GCPauses = s.delta(mGCPauses)
 	smp.OtherPauses = s.delta(mOtherPauses)
 	smp.SchedLatency = s.delta(mSchedLatency)

@@ -1,0 +1,356 @@
+package stats
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"golang.org/x/perf/benchmath"
+)
+
+// Confidence is the coverage of the intervals this package reports.
+const Confidence = 0.95
+
+// Finite reports whether v is neither NaN nor infinite.
+func Finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Clean returns the finite values of xs, sorted, in a new slice.
+func Clean(xs []float64) []float64 {
+	out := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		if Finite(x) {
+			out = append(out, x)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Quantile returns the type-7 p-quantile (0 ≤ p ≤ 1) of the finite values
+// of xs, NaN if there are none. xs is not modified.
+func Quantile(xs []float64, p float64) float64 { return QuantileSorted(Clean(xs), p) }
+
+// QuantileSorted is Quantile for values already sorted and finite.
+func QuantileSorted(sorted []float64, p float64) float64 {
+	n := len(sorted)
+	if n == 0 || math.IsNaN(p) {
+		return math.NaN()
+	}
+	p = min(max(p, 0), 1)
+	h := float64(n-1) * p
+	lo := int(math.Floor(h))
+	if lo >= n-1 {
+		return sorted[n-1]
+	}
+	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+}
+
+// Median returns the median of the finite values of xs (NaN for none).
+func Median(xs []float64) float64 { return Quantile(xs, 0.5) }
+
+// Mean returns the mean of the finite values of xs (NaN for none).
+func Mean(xs []float64) float64 {
+	s, n := 0.0, 0
+	for _, x := range xs {
+		if Finite(x) {
+			s += x
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
+}
+
+// StdDev returns the sample standard deviation (n − 1) of the finite values
+// of xs (NaN for fewer than two).
+func StdDev(xs []float64) float64 {
+	m := Mean(xs)
+	s, n := 0.0, 0
+	for _, x := range xs {
+		if Finite(x) {
+			s += (x - m) * (x - m)
+			n++
+		}
+	}
+	if n < 2 {
+		return math.NaN()
+	}
+	return math.Sqrt(s / float64(n-1))
+}
+
+// Bucket is one histogram bucket: Count values in [Lo, Hi).
+type Bucket struct {
+	Lo, Hi float64
+	Count  uint64
+}
+
+// HistQuantile returns the upper bound of the bucket that holds the type-7
+// p-quantile's lower order statistic (rank ⌊(n−1)·p⌋, 0-based), an upper
+// estimate of the quantile; NaN for an empty histogram. Buckets may come in
+// any order and must not overlap.
+func HistQuantile(buckets []Bucket, p float64) float64 {
+	bs := slices.Clone(buckets)
+	slices.SortFunc(bs, func(a, b Bucket) int {
+		switch {
+		case a.Hi < b.Hi:
+			return -1
+		case a.Hi > b.Hi:
+			return 1
+		}
+		return 0
+	})
+	var n uint64
+	for _, b := range bs {
+		n += b.Count
+	}
+	if n == 0 || math.IsNaN(p) {
+		return math.NaN()
+	}
+	rank := uint64(math.Floor(float64(n-1) * min(max(p, 0), 1)))
+	var acc uint64
+	for _, b := range bs {
+		acc += b.Count
+		if acc > rank {
+			return b.Hi
+		}
+	}
+	return bs[len(bs)-1].Hi
+}
+
+// Estimate is a point estimate with a confidence interval. An estimate that
+// could not be made is NaN; in JSON NaN is null.
+type Estimate struct {
+	Value float64
+	Lo    float64
+	Hi    float64
+}
+
+// NoEstimate is the estimate that could not be made.
+func NoEstimate() Estimate { return Estimate{math.NaN(), math.NaN(), math.NaN()} }
+
+// Valid reports whether the estimate and its interval exist.
+func (e Estimate) Valid() bool { return Finite(e.Value) && Finite(e.Lo) && Finite(e.Hi) }
+
+// Excludes reports whether the interval lies wholly above or below v.
+func (e Estimate) Excludes(v float64) bool { return e.Valid() && (e.Lo > v || e.Hi < v) }
+
+// HalfWidth returns half the interval's width (NaN if it does not exist).
+func (e Estimate) HalfWidth() float64 {
+	if !e.Valid() {
+		return math.NaN()
+	}
+	return (e.Hi - e.Lo) / 2
+}
+
+// Scale returns the estimate multiplied by k (interval ends swap for k < 0).
+func (e Estimate) Scale(k float64) Estimate {
+	out := Estimate{e.Value * k, e.Lo * k, e.Hi * k}
+	if k < 0 {
+		out.Lo, out.Hi = out.Hi, out.Lo
+	}
+	return out
+}
+
+type estimateJSON struct {
+	Value *float64 `json:"value"`
+	Lo    *float64 `json:"ci_lo"`
+	Hi    *float64 `json:"ci_hi"`
+}
+
+func finiteOrNil(v float64) *float64 {
+	if !Finite(v) {
+		return nil
+	}
+	return &v
+}
+
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// MarshalJSON encodes NaN as null.
+func (e Estimate) MarshalJSON() ([]byte, error) {
+	return json.Marshal(estimateJSON{finiteOrNil(e.Value), finiteOrNil(e.Lo), finiteOrNil(e.Hi)})
+}
+
+// UnmarshalJSON decodes null as NaN.
+func (e *Estimate) UnmarshalJSON(data []byte) error {
+	var j estimateJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	e.Value, e.Lo, e.Hi = orNaN(j.Value), orNaN(j.Lo), orNaN(j.Hi)
+	return nil
+}
+
+// Resamples is the number of bootstrap resamples.
+const Resamples = 4000
+
+// BootstrapMean returns the mean of the finite values of xs with a 95%
+// percentile bootstrap interval (Resamples resamples, fixed seed). It needs
+// at least two values.
+func BootstrapMean(xs []float64) Estimate {
+	return BlockBootstrapMean(xs, 1)
+}
+
+// BlockBootstrapMean is BootstrapMean for a time series: it resamples
+// moving blocks of block consecutive values (the finite values in their
+// original order), so correlation between neighbours survives into the
+// interval. block ≤ 1 is the plain bootstrap; a block longer than the
+// series is cut to its length.
+func BlockBootstrapMean(xs []float64, block int) Estimate {
+	var vals []float64
+	for _, x := range xs {
+		if Finite(x) {
+			vals = append(vals, x)
+		}
+	}
+	n := len(vals)
+	if n < 2 {
+		if n == 1 {
+			return Estimate{vals[0], math.NaN(), math.NaN()}
+		}
+		return NoEstimate()
+	}
+	block = min(max(block, 1), n)
+	starts := n - block + 1
+	rng := rand.New(rand.NewPCG(0x5eed, uint64(n)))
+	means := make([]float64, Resamples)
+	for r := range means {
+		s, k := 0.0, 0
+		for k < n {
+			i := rng.IntN(starts)
+			for j := 0; j < block && k < n; j++ {
+				s += vals[i+j]
+				k++
+			}
+		}
+		means[r] = s / float64(n)
+	}
+	slices.Sort(means)
+	alpha := (1 - Confidence) / 2
+	return Estimate{Value: Mean(vals), Lo: QuantileSorted(means, alpha), Hi: QuantileSorted(means, 1-alpha)}
+}
+
+// MedianCI returns the median of the finite values of xs and a
+// distribution-free interval for it with its coverage: benchmath's 95%
+// interval when one exists (6 values or more), otherwise [min, max] with
+// coverage MinMaxCoverage(n). No values give NaNs.
+func MedianCI(xs []float64) (Estimate, float64) {
+	vals := Clean(xs)
+	if len(vals) == 0 {
+		return NoEstimate(), math.NaN()
+	}
+	s := benchmath.AssumeNothing.Summary(benchmath.NewSample(vals, &benchmath.DefaultThresholds), Confidence)
+	e, cov := Estimate{QuantileSorted(vals, 0.5), s.Lo, s.Hi}, s.Confidence
+	if !Finite(s.Lo) || !Finite(s.Hi) {
+		e.Lo, e.Hi, cov = vals[0], vals[len(vals)-1], MinMaxCoverage(len(vals))
+	}
+	return e, cov
+}
+
+// MinMaxCoverage is the confidence with which [min, max] of n independent
+// values covers their median, 1 − 2^(1−n): 93.75% for 5 values.
+func MinMaxCoverage(n int) float64 {
+	if n < 1 {
+		return math.NaN()
+	}
+	return 1 - math.Pow(2, float64(1-n))
+}
+
+// MannWhitney returns the two-sided Mann-Whitney U p-value of a against b
+// (benchmath's exact or normal-approximation test), NaN if either has no
+// finite value.
+func MannWhitney(a, b []float64) float64 {
+	ca, cb := Clean(a), Clean(b)
+	if len(ca) == 0 || len(cb) == 0 {
+		return math.NaN()
+	}
+	c := benchmath.AssumeNothing.Compare(benchmath.NewSample(ca, &benchmath.DefaultThresholds), benchmath.NewSample(cb, &benchmath.DefaultThresholds))
+	return c.P
+}
+
+// Holm returns Holm's step-down adjustment of the family ps: each adjusted
+// p-value is the smallest family-wise significance level at which its test
+// would be rejected. NaN entries stay NaN and do not count in the family's
+// size. Adjusted values are capped at 1 and keep the raw order.
+func Holm(ps []float64) []float64 {
+	out := make([]float64, len(ps))
+	var idx []int
+	for i, p := range ps {
+		out[i] = math.NaN()
+		if Finite(p) {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case ps[a] < ps[b]:
+			return -1
+		case ps[a] > ps[b]:
+			return 1
+		}
+		return 0
+	})
+	m := len(idx)
+	running := 0.0
+	for k, i := range idx {
+		adj := min(1, float64(m-k)*ps[i])
+		running = max(running, adj)
+		out[i] = running
+	}
+	return out
+}
+
+// LogRatioFloor returns the A/A noise floor on the log scale: the largest
+// |ln(a/a′)| over the pairs in which both values are finite and positive,
+// and how many pairs it saw. NaN if no pair qualifies.
+func LogRatioFloor(pairs [][2]float64) (floor float64, n int) {
+	floor = math.NaN()
+	for _, p := range pairs {
+		if !Finite(p[0]) || !Finite(p[1]) || p[0] <= 0 || p[1] <= 0 {
+			continue
+		}
+		d := math.Abs(math.Log(p[0] / p[1]))
+		if n == 0 || d > floor {
+			floor = d
+		}
+		n++
+	}
+	return floor, n
+}
+
+// BeyondLogFloor reports whether ratio differs from 1 by more than the
+// log-scale floor: |ln ratio| > floor. A non-positive or non-finite ratio,
+// or a NaN floor, is never beyond.
+func BeyondLogFloor(ratio, floor float64) bool {
+	if !Finite(ratio) || ratio <= 0 || !Finite(floor) {
+		return false
+	}
+	return math.Abs(math.Log(ratio)) > floor
+}
+
+// FloorPercent expresses a log-scale floor as the ± percentages it allows
+// around a ratio of 1: (e^floor − 1) above and (1 − e^−floor) below.
+func FloorPercent(floor float64) (up, down float64) {
+	if !Finite(floor) {
+		return math.NaN(), math.NaN()
+	}
+	return 100 * (math.Exp(floor) - 1), 100 * (1 - math.Exp(-floor))
+}
+
+// RequiredN returns how many independent values with standard deviation sd
+// a mean needs for its 95% interval to be ±halfWidth (normal approximation:
+// (1.96·sd/halfWidth)², rounded up); NaN if it cannot be said.
+func RequiredN(sd, halfWidth float64) float64 {
+	if !Finite(sd) || !Finite(halfWidth) || halfWidth <= 0 {
+		return math.NaN()
+	}
+	return math.Ceil(math.Pow(1.959964*sd/halfWidth, 2))
+}
