@@ -20,7 +20,9 @@ const (
 	// config keeps serving.
 	Rejected Outcome = "rejected"
 	// Unchanged: the content hash equals the serving config's or the last
-	// rejected file's; nothing was done. Counted, not kept in the event log.
+	// rejected file's; nothing was parsed or applied. Recorded like the
+	// others, so what a trigger firing on an unchanged file costs (notice,
+	// read, hash) can be measured.
 	Unchanged Outcome = "unchanged"
 	// TriggerError: the trigger reported a non-fatal problem (an fsnotify
 	// error, a lost watch). No file was read.
@@ -39,11 +41,31 @@ type Event struct {
 	ReadStart   time.Time `json:"read_start"`           // when the pipeline began reading
 	ApplyStart  time.Time `json:"apply_start,omitzero"` // Applied only
 	ApplyEnd    time.Time `json:"apply_end,omitzero"`   // Applied only
+	Finished    time.Time `json:"finished,omitzero"`    // when the run ended (every outcome but TriggerError)
+	CPU         StageCPU  `json:"cpu"`                  // CPU time the run spent, by stage
 	Bytes       int       `json:"bytes"`
 	Keys        int       `json:"keys"`
 	Hash        string    `json:"hash,omitempty"`  // hex SHA-256 of the content read
 	Error       string    `json:"error,omitempty"` // why it was rejected, or the trigger error
 }
+
+// StageCPU is the CPU time one pipeline run spent in each stage, read from
+// the kernel's per-thread CPU clock of the OS thread the run was locked to
+// (CLOCK_THREAD_CPUTIME_ID): time the run was descheduled does not count,
+// and neither does garbage collection done by the runtime's own workers
+// (GC assists the run performed while allocating do count, in the stage
+// that allocated). Measured is false where the clock is unavailable (not
+// Linux); the durations are then 0.
+type StageCPU struct {
+	Measured bool          `json:"measured"`
+	Read     time.Duration `json:"read_ns"`  // read the file, hash it, compare hashes
+	Parse    time.Duration `json:"parse_ns"` // parse and validate
+	Apply    time.Duration `json:"apply_ns"` // the store's Apply (for a RawApplier: its work outside the parse)
+	Extra    time.Duration `json:"extra_ns"` // a cost injected on purpose (WithExtraCost)
+}
+
+// Total returns the CPU of all stages.
+func (c StageCPU) Total() time.Duration { return c.Read + c.Parse + c.Apply + c.Extra }
 
 // ApplyDuration returns ApplyEnd − ApplyStart (0 unless Applied).
 func (e Event) ApplyDuration() time.Duration {

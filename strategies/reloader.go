@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/trace"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"reloadlab/internal/cpuwork"
 	"reloadlab/strategies/config"
 	"reloadlab/strategies/safefile"
 	"reloadlab/strategies/store"
@@ -26,6 +28,7 @@ const DefaultEventLog = 256
 type Option func(*options)
 
 type options struct {
+	extraCost   time.Duration
 	sizeLimit   int64
 	eventLog    int
 	observer    func(Event)
@@ -63,6 +66,18 @@ func WithEventLog(n int) Option {
 // WithObserver registers fn to be called, on the pipeline's goroutine, after
 // every recorded event (applied, rejected, trigger error). fn must be quick.
 func WithObserver(fn func(Event)) Option { return func(o *options) { o.observer = fn } }
+
+// WithExtraCost makes every run that applies a config also spend d of CPU
+// time, on the pipeline's goroutine, after the apply (recorded as
+// StageCPU.Extra). It exists for calibration: a benchmark that adds a known
+// cost to each reload can check that it measures that cost.
+func WithExtraCost(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.extraCost = d
+		}
+	}
+}
 
 // WithTriggerOptions passes options to the trigger (intervals, debounce).
 func WithTriggerOptions(opts ...trigger.Option) Option {
@@ -213,10 +228,14 @@ func (r *Reloader) record(e Event) Event {
 }
 
 // Reload runs the pipeline once, synchronously, as if the trigger had fired
-// with n, and returns what it did. Runs are serialised.
+// with n, and returns what it did. Runs are serialised. Each run is locked
+// to its OS thread so that its CPU time can be read per stage (Event.CPU).
 func (r *Reloader) Reload(n trigger.Notice) Event {
 	r.runMu.Lock()
 	defer r.runMu.Unlock()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	clock := newStageClock()
 
 	ctx, task := trace.NewTask(context.Background(), "reload")
 	defer task.End()
@@ -225,43 +244,99 @@ func (r *Reloader) Reload(n trigger.Notice) Event {
 		Outcome: Rejected, Trigger: r.trigger.Name(), Reason: n.Reason,
 		Detected: n.Seen, ReadStart: time.Now(), Version: prev, PrevVersion: prev,
 	}
+	ev.CPU.Measured = clock.ok
+	finish := func() Event {
+		ev.Finished = time.Now()
+		return r.record(ev)
+	}
 	reject := func(err error) Event {
 		ev.Error = err.Error()
 		r.rejected.Add(1)
 		r.lastError.Store(&ev.Error)
 		trace.Log(ctx, "reload", "rejected: "+ev.Error)
-		return r.record(ev)
+		return finish()
 	}
 
 	var data []byte
 	var err error
 	trace.WithRegion(ctx, "reload.read", func() { data, err = safefile.Read(r.path, r.opts.sizeLimit) })
 	if err != nil {
+		ev.CPU.Read = clock.lap()
 		return reject(err)
 	}
 	sum := sha256.Sum256(data)
 	ev.Bytes, ev.Hash = len(data), hex.EncodeToString(sum[:])
+	ev.CPU.Read = clock.lap()
 	if sum == r.servingHash || (r.haveRejected && sum == r.rejectedHash) {
 		r.unchanged.Add(1)
 		ev.Outcome = Unchanged
-		return ev
+		return finish()
 	}
 	var snap *config.Snapshot
-	trace.WithRegion(ctx, "reload.parse", func() { snap, err = config.Parse(data) })
-	if err != nil {
-		r.rejectedHash, r.haveRejected = sum, true
-		return reject(err)
+	if ra, ok := r.store.(store.RawApplier); ok {
+		// The store parses inside its own critical section: the apply
+		// interval spans the parse, and the parse's CPU is read inside it.
+		ev.ApplyStart = time.Now()
+		trace.WithRegion(ctx, "reload.parse+apply", func() {
+			snap, err = ra.ApplyRaw(data, func(b []byte) (*config.Snapshot, error) {
+				clock.lap()
+				s, perr := config.Parse(b)
+				ev.CPU.Parse = clock.lap()
+				return s, perr
+			})
+		})
+		ev.CPU.Apply = clock.lap()
+		if err != nil {
+			ev.ApplyStart = time.Time{}
+			r.rejectedHash, r.haveRejected = sum, true
+			return reject(err)
+		}
+		ev.ApplyEnd = time.Now()
+	} else {
+		trace.WithRegion(ctx, "reload.parse", func() { snap, err = config.Parse(data) })
+		ev.CPU.Parse = clock.lap()
+		if err != nil {
+			r.rejectedHash, r.haveRejected = sum, true
+			return reject(err)
+		}
+		ev.ApplyStart = time.Now()
+		trace.WithRegion(ctx, "reload.apply", func() { r.store.Apply(snap) })
+		ev.ApplyEnd = time.Now()
+		ev.CPU.Apply = clock.lap()
 	}
 	ev.Keys = snap.Len()
 	ev.Version = snap.Version()
-	ev.ApplyStart = time.Now()
-	trace.WithRegion(ctx, "reload.apply", func() { r.store.Apply(snap) })
-	ev.ApplyEnd = time.Now()
 	r.servingHash, r.haveRejected = sum, false
 	ev.Outcome = Applied
 	r.applied.Add(1)
+	if r.opts.extraCost > 0 {
+		trace.WithRegion(ctx, "reload.extra-cost", func() { cpuwork.Burn(r.opts.extraCost) })
+		ev.CPU.Extra = clock.lap()
+	}
 	trace.Log(ctx, "reload", "applied version "+strconv.FormatInt(ev.Version, 10)+" ("+n.Reason+")")
-	return r.record(ev)
+	return finish()
+}
+
+// stageClock reads the calling thread's CPU clock at stage boundaries.
+type stageClock struct {
+	ok   bool
+	last time.Duration
+}
+
+func newStageClock() *stageClock {
+	t := cpuwork.ThreadCPU()
+	return &stageClock{ok: t >= 0, last: t}
+}
+
+// lap returns the CPU time since the previous lap (0 without a clock).
+func (c *stageClock) lap() time.Duration {
+	if !c.ok {
+		return 0
+	}
+	t := cpuwork.ThreadCPU()
+	d := t - c.last
+	c.last = t
+	return max(d, 0)
 }
 
 // Status is a Reloader's counters and recent events.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -158,22 +159,33 @@ func TestPipelineDedupAndEvents(t *testing.T) {
 	assert.Equal(t, uint64(1), st.Reloads)
 	assert.Equal(t, uint64(1), st.Rejected)
 	assert.Equal(t, uint64(2), st.Unchanged)
-	// initial load, rejected, applied: unchanged runs are counted, not logged
-	require.Len(t, st.Events, 3)
-	assert.Equal(t, []Outcome{Applied, Rejected, Applied}, []Outcome{st.Events[0].Outcome, st.Events[1].Outcome, st.Events[2].Outcome})
-	assert.Len(t, r.Status(st.Events[1].Seq).Events, 1, "Status(after) returns only newer events")
+	// initial load, unchanged, rejected, unchanged, applied: every run is logged
+	require.Len(t, st.Events, 5)
+	var outcomes []Outcome
+	for _, e := range st.Events {
+		outcomes = append(outcomes, e.Outcome)
+		assert.False(t, e.Finished.Before(e.ReadStart), "a run finishes after it starts")
+		if runtime.GOOS == "linux" {
+			assert.True(t, e.CPU.Measured, "the thread CPU clock exists on Linux")
+			assert.Positive(t, e.CPU.Read, "reading and hashing take CPU")
+		}
+	}
+	assert.Equal(t, []Outcome{Applied, Unchanged, Rejected, Unchanged, Applied}, outcomes)
+	assert.Zero(t, st.Events[1].CPU.Parse, "an unchanged file is not parsed")
+	assert.Len(t, r.Status(st.Events[3].Seq).Events, 1, "Status(after) returns only newer events")
 
 	var buf bytes.Buffer
 	require.NoError(t, WriteEvents(&buf, st.Events))
 	back, err := ReadEvents(&buf)
 	require.NoError(t, err)
-	require.Len(t, back, 3)
+	require.Len(t, back, 5)
 	for i := range back {
 		assert.True(t, back[i].Detected.Equal(st.Events[i].Detected))
 		back[i].Detected, st.Events[i].Detected = time.Time{}, time.Time{}
 		back[i].ReadStart, st.Events[i].ReadStart = time.Time{}, time.Time{}
 		back[i].ApplyStart, st.Events[i].ApplyStart = time.Time{}, time.Time{}
 		back[i].ApplyEnd, st.Events[i].ApplyEnd = time.Time{}, time.Time{}
+		back[i].Finished, st.Events[i].Finished = time.Time{}, time.Time{}
 	}
 	assert.Equal(t, st.Events, back)
 }
@@ -221,8 +233,8 @@ func TestResolve(t *testing.T) {
 		{name: "same store is no override", preset: "lockmap", store: "lockmap", wantName: "lockmap", wantStore: "lockmap", wantTrig: "dirwatch"},
 		{name: "override trigger", preset: "lockmap", trigger: "poll", wantName: "lockmap+poll", wantStore: "lockmap", wantTrig: "poll"},
 		{name: "override store", preset: "robust", store: "syncmap", wantName: "syncmap+robust", wantStore: "syncmap", wantTrig: "robust"},
-		{name: "unknown preset", preset: "rcu", err: "valid: atomic, lockmap, lockswap, syncmap, polling, signal, robust"},
-		{name: "unknown store", preset: "atomic", store: "btree", err: "valid: lockmap, lockswap, syncmap, atomic"},
+		{name: "unknown preset", preset: "rcu", err: "valid: atomic, lockmap, lockswap, syncmap, lockparse, polling, signal, robust"},
+		{name: "unknown store", preset: "atomic", store: "btree", err: "valid: lockmap, lockswap, syncmap, lockparse, atomic"},
 		{name: "unknown trigger", preset: "atomic", trigger: "kqueue", err: "valid: fsnotify, dirwatch, poll, pollhash, signal, robust"},
 	}
 	for _, tt := range tests {
@@ -241,5 +253,51 @@ func TestResolve(t *testing.T) {
 			assert.NotEmpty(t, s.Description)
 		})
 	}
-	assert.Equal(t, []string{"atomic", "lockmap", "lockswap", "syncmap", "polling", "signal", "robust"}, Names())
+	assert.Equal(t, []string{"atomic", "lockmap", "lockswap", "syncmap", "lockparse", "polling", "signal", "robust"}, Names())
+}
+
+func TestPipelineRawApplierParsesInsideTheStore(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, config.Generate(1, 200), 0o644))
+	r := NewReloader(path, store.NewLockParse(), manual{})
+	require.NoError(t, r.Start())
+	t.Cleanup(func() { r.Close() })
+
+	require.NoError(t, os.WriteFile(path, config.Generate(2, 200), 0o644))
+	ev := r.Reload(notice("good"))
+	require.Equal(t, Applied, ev.Outcome, ev.Error)
+	assert.Equal(t, int64(2), r.Store().Version())
+	assert.False(t, ev.ApplyStart.IsZero())
+	if ev.CPU.Measured {
+		assert.Positive(t, ev.CPU.Parse, "the parse's CPU is read inside ApplyRaw")
+	}
+
+	bad := append(config.Generate(3, 200), []byte("key00000: \"dup\"\n")...)
+	require.NoError(t, os.WriteFile(path, bad, 0o644))
+	ev = r.Reload(notice("duplicate key at the end"))
+	assert.Equal(t, Rejected, ev.Outcome)
+	assert.Contains(t, ev.Error, "defined twice")
+	assert.True(t, ev.ApplyStart.IsZero(), "nothing was applied")
+	assert.Equal(t, int64(2), r.Store().Version(), "the old config keeps serving")
+}
+
+func TestExtraCostIsSpentAndRecorded(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the per-thread CPU clock is read on Linux only")
+	}
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, config.Generate(1, 5), 0o644))
+	r := NewReloader(path, store.NewAtomic(), manual{}, WithExtraCost(3*time.Millisecond))
+	require.NoError(t, r.Start())
+	t.Cleanup(func() { r.Close() })
+	require.NoError(t, os.WriteFile(path, config.Generate(2, 5), 0o644))
+	ev := r.Reload(notice("good"))
+	require.Equal(t, Applied, ev.Outcome)
+	assert.GreaterOrEqual(t, ev.CPU.Extra, 3*time.Millisecond)
+	assert.GreaterOrEqual(t, ev.Finished.Sub(ev.ApplyEnd), 3*time.Millisecond, "the extra cost comes after the apply")
+
+	ev = r.Reload(notice("unchanged"))
+	assert.Zero(t, ev.CPU.Extra, "only applied reloads carry the extra cost")
 }

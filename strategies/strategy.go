@@ -23,6 +23,7 @@ var presets = []Strategy{
 	{Name: "lockmap", Store: "lockmap", Trigger: "dirwatch", Description: "RWMutex map rewritten in place, directory watch"},
 	{Name: "lockswap", Store: "lockswap", Trigger: "dirwatch", Description: "RWMutex guarding a snapshot pointer, directory watch"},
 	{Name: "syncmap", Store: "syncmap", Trigger: "dirwatch", Description: "sync.Map per-key updates, directory watch"},
+	{Name: "lockparse", Store: "lockparse", Trigger: "dirwatch", Description: "RWMutex map, parse and rebuild inside the write lock (the article's 4.4 anti-pattern), directory watch"},
 	{Name: "polling", Store: "atomic", Trigger: "pollhash", Description: "atomic snapshot, SHA-256 content polling"},
 	{Name: "signal", Store: "atomic", Trigger: "signal", Description: "atomic snapshot, reload on SIGUSR1/SIGHUP"},
 	{Name: "robust", Store: "atomic", Trigger: "robust", Description: "atomic snapshot, dirwatch + safety poll + overflow rescan + signals"},

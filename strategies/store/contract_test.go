@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -171,7 +173,7 @@ func TestNewUnknownListsValid(t *testing.T) {
 
 func TestViewerOnlyWhereHonest(t *testing.T) {
 	t.Parallel()
-	want := map[string]bool{"lockmap": false, "lockswap": true, "syncmap": false, "atomic": true}
+	want := map[string]bool{"lockmap": false, "lockswap": true, "syncmap": false, "lockparse": false, "atomic": true}
 	for _, name := range Names() {
 		s, err := New(name)
 		require.NoError(t, err)
@@ -189,5 +191,53 @@ func TestZeroValues(t *testing.T) {
 		assert.Equal(t, int64(0), s.Version(), s.Name())
 		s.Apply(contractSnapshot(3))
 		assert.Equal(t, int64(3), s.Version(), s.Name())
+	}
+}
+
+// TestRawApplierHoldsTheLockForTheParse checks lockparse's defining trait:
+// a reader that arrives while ApplyRaw is parsing waits until the parse and
+// rebuild are done, and a failed parse changes nothing.
+func TestRawApplierHoldsTheLockForTheParse(t *testing.T) {
+	t.Parallel()
+	for _, name := range Names() {
+		s, err := New(name)
+		require.NoError(t, err)
+		ra, ok := s.(RawApplier)
+		if name != "lockparse" {
+			assert.False(t, ok, "%s parses outside the store", name)
+			continue
+		}
+		require.True(t, ok)
+		s.Apply(contractSnapshot(1))
+		parsing := make(chan struct{})
+		release := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, err := ra.ApplyRaw([]byte("v2"), func([]byte) (*config.Snapshot, error) {
+				close(parsing)
+				<-release
+				return contractSnapshot(2), nil
+			})
+			assert.NoError(t, err)
+		}()
+		<-parsing
+		read := make(chan string, 1)
+		go func() {
+			v, _ := s.Get(config.KeyName(1))
+			read <- v
+		}()
+		select {
+		case v := <-read:
+			t.Fatalf("a reader got %q while the parse held the lock", v)
+		case <-time.After(50 * time.Millisecond):
+		}
+		close(release)
+		assert.Equal(t, config.Value(2, 1), <-read, "the blocked reader sees the new version")
+		<-done
+
+		_, err = ra.ApplyRaw([]byte("bad"), func([]byte) (*config.Snapshot, error) { return nil, errors.New("bad") })
+		require.Error(t, err)
+		assert.Equal(t, int64(2), s.Version(), "a failed parse leaves the serving version")
 	}
 }

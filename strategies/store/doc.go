@@ -2,7 +2,7 @@
 // versions while readers keep reading: the "store" axis of a reloadlab
 // strategy.
 //
-// Four implementations behind one interface, [Store]:
+// Five implementations behind one interface, [Store]:
 //
 //	lockmap   sync.RWMutex + map, updated in place under the write lock
 //	          (hot read: RLock, lookup, RUnlock; apply: O(keys) under the lock)
@@ -10,6 +10,10 @@
 //	          outside the lock (apply: O(1) under the lock)
 //	syncmap   sync.Map, one Store/Delete per key (apply: O(keys), never
 //	          atomic across keys)
+//	lockparse sync.RWMutex + map; the parse of the new file and the
+//	          rebuild both run under the write lock (the article's chapter
+//	          4.4 Reload, kept as the anti-pattern that makes readers block;
+//	          it implements [RawApplier])
 //	atomic    atomic.Pointer to an immutable snapshot (the article's
 //	          "atomic.Value double buffer"; hot read: one atomic load)
 //

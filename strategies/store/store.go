@@ -27,6 +27,15 @@ type Viewer interface {
 	View() *config.Snapshot
 }
 
+// RawApplier is implemented by stores that parse the file themselves,
+// inside their own critical section (lockparse: the article's chapter 4.4
+// anti-pattern). The reload pipeline hands such a store the raw bytes and
+// the parser instead of a parsed snapshot; ApplyRaw returns the snapshot it
+// applied, or the parser's error, in which case nothing changed.
+type RawApplier interface {
+	ApplyRaw(data []byte, parse func([]byte) (*config.Snapshot, error)) (*config.Snapshot, error)
+}
+
 // kinds is the registry of stores in presentation order.
 var kinds = []struct {
 	name, desc string
@@ -35,6 +44,7 @@ var kinds = []struct {
 	{"lockmap", "sync.RWMutex + map updated in place under the write lock", func() Store { return NewLockMap() }},
 	{"lockswap", "sync.RWMutex guarding a snapshot pointer; new map built outside the lock", func() Store { return NewLockSwap() }},
 	{"syncmap", "sync.Map with per-key Store/Delete; never atomic across keys", func() Store { return NewSyncMap() }},
+	{"lockparse", "sync.RWMutex + map; the whole parse and rebuild inside the write lock (the article's chapter 4.4 Reload)", func() Store { return NewLockParse() }},
 	{"atomic", "atomic.Pointer to an immutable snapshot; one atomic load per read", func() Store { return NewAtomic() }},
 }
 

@@ -7,7 +7,11 @@
 // /debug/flightrecorder/snapshots returns []telemetry.Snapshot.
 package debugapi
 
-import "reloadlab/strategies"
+import (
+	"time"
+
+	"reloadlab/strategies"
+)
 
 // ReloadStatus is the /debug/reload document: the reload pipeline's status
 // plus what the target's hot path observed.
@@ -37,4 +41,23 @@ type ReloadStatus struct {
 	// POST /debug/profiling (0 = off).
 	BlockProfileRate     int64 `json:"block_profile_rate"`
 	MutexProfileFraction int64 `json:"mutex_profile_fraction"`
+	// RequestWork is the CPU each request spends computing (-work), as
+	// calibrated at start, and RequestWorkIterations the loop count that
+	// stands for it; 0 when off.
+	RequestWork           time.Duration `json:"request_work_ns"`
+	RequestWorkIterations uint64        `json:"request_work_iterations"`
+	// ReloadExtraCost is the CPU every applied reload spends on purpose
+	// (-reload-burn); 0 when off.
+	ReloadExtraCost time.Duration `json:"reload_extra_cost_ns"`
+}
+
+// Burn is the answer to POST /debug/burn?cpu=D: a sham reload that only
+// spends D of CPU time on the handling goroutine's thread, for calibration.
+// Start and End bracket the burn (wall clock); CPU is the CPU time it took
+// (at least Requested where the thread CPU clock exists).
+type Burn struct {
+	Requested time.Duration `json:"requested_ns"`
+	CPU       time.Duration `json:"cpu_ns"`
+	Start     time.Time     `json:"start"`
+	End       time.Time     `json:"end"`
 }

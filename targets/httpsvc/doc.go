@@ -15,7 +15,7 @@
 // # Parameters
 //
 //	-config PATH           config file (required)
-//	-strategy NAME         preset: atomic, lockmap, lockswap, syncmap, polling, signal, robust (default atomic)
+//	-strategy NAME         preset: atomic, lockmap, lockswap, syncmap, lockparse, polling, signal, robust (default atomic)
 //	-store NAME            override the preset's store
 //	-trigger NAME          override the preset's trigger
 //	-keys N                keys read per request (default 4), spread over the initial config's keys
@@ -28,6 +28,11 @@
 //	-metrics-interval D    runtime/metrics sampling period (default 10ms)
 //	-metrics-keep N        samples kept in memory (default 60000)
 //	-events-keep N         reload events kept in memory (default 1024)
+//	-work D                CPU time each request spends computing (default 0): a
+//	                       calibrated loop that lowers capacity into the load
+//	                       generator's reach, as a real handler's work does
+//	-reload-burn D         extra CPU time every applied reload spends after its
+//	                       apply (default 0; calibration)
 //
 // # Endpoints
 //
@@ -44,6 +49,8 @@
 //	GET  /debug/flightrecorder/snapshots       captured windows, JSON
 //	GET  /debug/flightrecorder/snapshot?seq=N  one window, a trace for `go tool trace`
 //	POST /debug/profiling?block=RATE&mutex=FRACTION   block and mutex profiling (0 = off)
+//	POST /debug/burn?cpu=D              a sham reload for calibration: spends D of
+//	                                    CPU time and answers when (debugapi.Burn)
 //	GET  /debug/pprof/...               net/http/pprof
 //
 // # Examples

@@ -15,11 +15,11 @@ import (
 	"syscall"
 	"time"
 
+	"reloadlab/internal/cpuwork"
 	"reloadlab/strategies"
 	"reloadlab/strategies/config"
 	"reloadlab/strategies/safefile"
 	"reloadlab/strategies/trigger"
-	"reloadlab/targets/cpuwork"
 	"reloadlab/targets/telemetry"
 )
 
@@ -47,6 +47,7 @@ type options struct {
 	metricsKeep     int
 	eventsKeep      int
 	work            time.Duration
+	reloadBurn      time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -67,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.metricsInterval, "metrics-interval", telemetry.DefaultInterval, "runtime/metrics sampling period")
 	fs.IntVar(&o.metricsKeep, "metrics-keep", telemetry.DefaultKeep, "runtime/metrics samples kept in memory")
 	fs.IntVar(&o.eventsKeep, "events-keep", 1024, "reload events kept in memory")
+	fs.DurationVar(&o.reloadBurn, "reload-burn", 0, "extra CPU `time` every applied reload spends after its apply (calibration)")
 	fs.DurationVar(&o.work, "work", 0, "CPU `time` each request spends computing (a calibrated loop), to bring capacity within the load generator's reach")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -76,6 +78,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.config == "" {
 		return o, errors.New("-config is required")
+	}
+	if o.work < 0 || o.reloadBurn < 0 {
+		return o, errors.New("-work and -reload-burn must not be negative")
 	}
 	if o.keys < 1 {
 		return o, fmt.Errorf("-keys must be at least 1, got %d", o.keys)
@@ -125,6 +130,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	rel, err := strat.NewReloader(o.config,
 		strategies.WithSizeLimit(o.sizeLimit),
 		strategies.WithEventLog(o.eventsKeep),
+		strategies.WithExtraCost(o.reloadBurn),
 		strategies.WithTriggerOptions(
 			trigger.WithPollInterval(o.pollInterval),
 			trigger.WithDebounce(o.debounce),
@@ -155,6 +161,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer rel.Close()
 
 	srv := newServer(strat, rel, keys, sampler, flight)
+	srv.reloadBurn = o.reloadBurn
 	if o.work > 0 {
 		srv.work = cpuwork.NewWork(o.work, cpuwork.IterationsPerMicrosecond())
 	}

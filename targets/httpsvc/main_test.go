@@ -102,6 +102,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-config", "x", "-addr", "example.org:80"}, "only loopback"},
 		{[]string{"-config", "x", "-keys", "0"}, "-keys must be at least 1"},
 		{[]string{"-config", "x", "extra"}, "unexpected arguments"},
+		{[]string{"-config", "x", "-work", "-1ms"}, "must not be negative"},
+		{[]string{"-config", "x", "-reload-burn", "-1ms"}, "must not be negative"},
 	}
 	for _, tt := range tests {
 		_, err := parseFlags(tt.args, io.Discard)
@@ -307,5 +309,71 @@ func TestTargetPresets(t *testing.T) {
 				t.Fatal("target did not exit after SIGTERM")
 			}
 		})
+	}
+}
+
+func TestServeBurn(t *testing.T) {
+	t.Parallel()
+	srv := &server{}
+	tests := []struct {
+		query string
+		code  int
+		min   time.Duration
+	}{
+		{"cpu=0", http.StatusOK, 0},
+		{"cpu=2ms", http.StatusOK, 2 * time.Millisecond},
+		{"cpu=-1ms", http.StatusBadRequest, 0},
+		{"cpu=1h", http.StatusBadRequest, 0},
+		{"cpu=soon", http.StatusBadRequest, 0},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		srv.serveBurn(rec, httptest.NewRequest("POST", "/debug/burn?"+tt.query, nil))
+		require.Equal(t, tt.code, rec.Code, tt.query)
+		if tt.code != http.StatusOK {
+			continue
+		}
+		var b debugapi.Burn
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &b))
+		assert.Equal(t, tt.min, b.Requested)
+		assert.GreaterOrEqual(t, b.CPU, tt.min, tt.query)
+		assert.False(t, b.End.Before(b.Start))
+		if runtime.GOOS == "linux" {
+			assert.GreaterOrEqual(t, b.End.Sub(b.Start), tt.min, "CPU time cannot exceed the wall time it took")
+		}
+	}
+}
+
+// TestTargetWorkAndReloadBurn starts the binary with the per-request work
+// and the reload burn, and checks both are reported and the burn recorded.
+func TestTargetWorkAndReloadBurn(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and starts the target binary")
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, config.Generate(1, 100), 0o644))
+	tg := startTarget(t, "-config", path, "-work", "200us", "-reload-burn", "4ms")
+	st := tg.status(t)
+	assert.InDelta(t, float64(200*time.Microsecond), float64(st.RequestWork), float64(20*time.Microsecond))
+	assert.Positive(t, st.RequestWorkIterations)
+	assert.Equal(t, 4*time.Millisecond, st.ReloadExtraCost)
+	assert.Equal(t, `{"version":1}`, tg.root(t))
+	renameIn(t, path, config.Generate(2, 100))
+	var applied *strategies.Event
+	// The store serves version 2 before the burn ends and the event is
+	// recorded, so wait for the event, not the version.
+	tg.waitStatus(t, "the applied event of version 2", func(s debugapi.ReloadStatus) bool {
+		for i := range s.Events {
+			if s.Events[i].Outcome == strategies.Applied && s.Events[i].Version == 2 {
+				applied = &s.Events[i]
+				return true
+			}
+		}
+		return false
+	})
+	if runtime.GOOS == "linux" {
+		assert.GreaterOrEqual(t, applied.CPU.Extra, 4*time.Millisecond)
+		assert.Positive(t, applied.CPU.Parse)
 	}
 }

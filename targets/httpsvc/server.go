@@ -11,10 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"reloadlab/internal/cpuwork"
 	"reloadlab/strategies"
 	"reloadlab/strategies/config"
 	"reloadlab/strategies/store"
-	"reloadlab/targets/cpuwork"
 	"reloadlab/targets/debugapi"
 	"reloadlab/targets/telemetry"
 )
@@ -22,14 +22,15 @@ import (
 // server holds the target's state; the hot path touches only store, viewer,
 // keys and the rare-event counters.
 type server struct {
-	strategy strategies.Strategy
-	reloader *strategies.Reloader
-	store    store.Store
-	viewer   store.Viewer // nil when the store offers no consistent view
-	keys     []string
-	sampler  *telemetry.Sampler
-	flight   *telemetry.FlightRecorder
-	work     cpuwork.Work // per-request CPU work (-work)
+	strategy   strategies.Strategy
+	reloader   *strategies.Reloader
+	store      store.Store
+	viewer     store.Viewer // nil when the store offers no consistent view
+	keys       []string
+	sampler    *telemetry.Sampler
+	flight     *telemetry.FlightRecorder
+	work       cpuwork.Work  // per-request CPU work (-work)
+	reloadBurn time.Duration // -reload-burn
 
 	torn           atomic.Uint64 // requests that read two versions
 	missing        atomic.Uint64 // requests that found a key absent
@@ -54,6 +55,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /debug/flightrecorder/snapshots", s.serveSnapshots)
 	mux.HandleFunc("GET /debug/flightrecorder/snapshot", s.serveSnapshot)
 	mux.HandleFunc("POST /debug/profiling", s.serveProfiling)
+	mux.HandleFunc("POST /debug/burn", s.serveBurn)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -127,6 +129,7 @@ func (s *server) serveReload(w http.ResponseWriter, r *http.Request) {
 		Keys: s.keys, ConsistentView: s.viewer != nil, GOMAXPROCS: runtime.GOMAXPROCS(0),
 		PID: os.Getpid(), FlightRecorder: s.flight.Running(),
 		BlockProfileRate: s.blockRate.Load(), MutexProfileFraction: s.mutexFraction.Load(),
+		RequestWork: s.work.Nominal(), RequestWorkIterations: s.work.Iterations(), ReloadExtraCost: s.reloadBurn,
 	}
 	if s.unconventional.Load() {
 		st.TornCheck = "n/a"
@@ -217,6 +220,25 @@ func (s *server) serveProfiling(w http.ResponseWriter, r *http.Request) {
 		s.mutexFraction.Store(int64(n))
 	}
 	writeJSON(w, map[string]int64{"block_profile_rate": s.blockRate.Load(), "mutex_profile_fraction": s.mutexFraction.Load()})
+}
+
+// maxBurn bounds one sham reload: calibration injects milliseconds, and a
+// typo must not freeze the target.
+const maxBurn = 10 * time.Second
+
+// serveBurn is a sham reload for calibration: it spends the requested CPU
+// time (?cpu=5ms) on this goroutine's thread, as a reload's pipeline would,
+// and says when. cpu=0 is the zero-cost control: the same request, no burn.
+func (s *server) serveBurn(w http.ResponseWriter, r *http.Request) {
+	d, err := durationParam(r.URL.Query().Get("cpu"))
+	if err != nil || d < 0 || d > maxBurn {
+		http.Error(w, fmt.Sprintf("cpu: want a duration in [0, %s]", maxBurn), http.StatusBadRequest)
+		return
+	}
+	b := debugapi.Burn{Requested: d, Start: time.Now()}
+	b.CPU = cpuwork.Burn(d)
+	b.End = time.Now()
+	writeJSON(w, b)
 }
 
 func sinceParam(r *http.Request) (uint64, error) { return sinceParamName(r, "since") }

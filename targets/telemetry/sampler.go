@@ -3,7 +3,7 @@ package telemetry
 import (
 	"runtime/metrics"
 
-	"reloadlab/targets/cpuwork"
+	"reloadlab/internal/cpuwork"
 	"sync"
 	"time"
 )

@@ -10,6 +10,7 @@ import (
 	"reloadlab/harness/bench"
 	"reloadlab/harness/writepattern"
 	"reloadlab/strategies"
+	"reloadlab/strategies/store"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,7 +27,7 @@ Presets: `+strings.Join(strategies.Names(), ", ")+`
 Write patterns: `+strings.Join(writepattern.Names(), ", "), stderr)
 	var cfg bench.Config
 	fs.StringVar(&cfg.Strategy, "strategy", "atomic", "preset `name`")
-	fs.StringVar(&cfg.Store, "store", "", "override the preset's store (lockmap, lockswap, syncmap, atomic)")
+	fs.StringVar(&cfg.Store, "store", "", "override the preset's store ("+strings.Join(store.Names(), ", ")+")")
 	fs.StringVar(&cfg.Trigger, "trigger", "", "override the preset's trigger (fsnotify, dirwatch, poll, pollhash, signal, robust)")
 	fs.IntVar(&cfg.Keys, "keys", bench.DefaultKeys, "keys in the generated config")
 	fs.IntVar(&cfg.KeysPerRequest, "keys-per-request", bench.DefaultKeysPerRequest, "keys each request reads")

@@ -1,0 +1,87 @@
+package store
+
+import (
+	"sync"
+
+	"reloadlab/strategies/config"
+)
+
+// LockParse is the article's chapter 4.4 Reload turned into a store, kept
+// as the anti-pattern it is: the whole parse of the new file and the
+// in-place rebuild of the map happen while holding the write lock, so every
+// reader that arrives during a reload waits for a YAML parse (milliseconds,
+// growing with the file), not for a pointer swap. The reload pipeline finds
+// it through [RawApplier] and hands it the raw bytes; its plain Apply (a
+// snapshot parsed elsewhere) rewrites the map in place under the lock, as
+// LockMap does. The zero value is not usable; call NewLockParse.
+type LockParse struct {
+	mu      sync.RWMutex
+	values  map[string]string
+	version int64
+}
+
+var (
+	_ Store      = (*LockParse)(nil)
+	_ RawApplier = (*LockParse)(nil)
+)
+
+// NewLockParse returns an empty LockParse.
+func NewLockParse() *LockParse { return &LockParse{values: map[string]string{}} }
+
+// Name returns "lockparse".
+func (m *LockParse) Name() string { return "lockparse" }
+
+// Get reads key under the read lock.
+func (m *LockParse) Get(key string) (string, bool) {
+	m.mu.RLock()
+	v, ok := m.values[key]
+	m.mu.RUnlock()
+	return v, ok
+}
+
+// Apply rewrites the map in place under the write lock.
+func (m *LockParse) Apply(s *config.Snapshot) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rebuildLocked(s)
+}
+
+// ApplyRaw takes the write lock, then parses data with parse and, if it is
+// valid, rebuilds the map from it before unlocking: the article's
+//
+//	s.mu.Lock()
+//	defer s.mu.Unlock()
+//	s.routes = parseRoutes(cfgBytes)
+//
+// A file that fails to parse leaves the serving config as it was, but its
+// readers waited for the failed parse all the same.
+func (m *LockParse) ApplyRaw(data []byte, parse func([]byte) (*config.Snapshot, error)) (*config.Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	m.rebuildLocked(s)
+	return s, nil
+}
+
+func (m *LockParse) rebuildLocked(s *config.Snapshot) {
+	for k := range m.values {
+		if _, ok := s.Get(k); !ok {
+			delete(m.values, k)
+		}
+	}
+	s.Range(func(k, v string) bool {
+		m.values[k] = v
+		return true
+	})
+	m.version = s.Version()
+}
+
+// Version returns the version of the last Apply.
+func (m *LockParse) Version() int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.version
+}
