@@ -2,23 +2,25 @@ package analysis
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
+
+	"reloadlab/harness/stats"
 
 	"reloadlab/harness/load"
 	"reloadlab/strategies"
 	"reloadlab/targets/telemetry"
 )
 
-// BinWidth is the width of throughput bins.
+// BinWidth is the width of throughput bins (the throughput timeline).
 const BinWidth = 100 * time.Millisecond
-
-// Bootstrap resamples for the QPS-dip confidence interval.
-const Bootstrap = 2000
 
 // Write is one config change the harness made.
 type Write struct {
 	Version int64     `json:"version"`
+	Kind    string    `json:"kind"` // KindReload, KindIdentical or KindReject ("" reads as KindReload)
+	Hash    string    `json:"hash"` // hex SHA-256 of the content written
 	Phase   string    `json:"phase"`
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end"` // when the write pattern returned (and the signal, if any, was sent)
@@ -48,8 +50,16 @@ type Input struct {
 	Latency    *load.Result
 	Events     []strategies.Event // pipeline events after the initial load
 	Writes     []Write
+	Shams      []Shot // sham shots the harness injected directly (calibration burns)
 	Samples    []telemetry.Sample
 	Traces     []TraceWindow
+	// Interval is the time between shots: a KindCost's DipPP is its lost
+	// throughput per shot as a share of it.
+	Interval time.Duration
+	// TargetCPUs is how many CPUs the target ran on (its GOMAXPROCS).
+	TargetCPUs int
+	// Geometry places shot windows (zero: DefaultGeometry).
+	Geometry Geometry
 }
 
 // Summary is the analysed run. Durations are reported in the units their
@@ -60,30 +70,53 @@ type Summary struct {
 	Reloads    ReloadSummary     `json:"reloads"`
 	Torn       TornSummary       `json:"torn"`
 	GC         SplitPauses       `json:"gc_pauses"`
-	Blocked    SplitGauge        `json:"blocked_goroutines"`
-	SchedWait  SplitHist         `json:"sched_wait"` // /sched/latencies: runnable → running
+	Blocked    SplitGauge        `json:"waiting_goroutines"` // all waiting goroutines, idle connections included
+	SchedWait  SplitHist         `json:"sched_wait"`         // /sched/latencies: runnable → running
 	MutexWait  SplitRate         `json:"mutex_wait_ms_per_s"`
 	Traces     []TraceWindow     `json:"traces"`
 }
 
-// ThroughputSummary covers the closed-model phase.
+// ThroughputSummary covers the closed-model phase: capacity, and what each
+// kind of shot cost it (the paired estimate, see the package doc).
 type ThroughputSummary struct {
-	Seconds      float64  `json:"seconds"`
-	Requests     int      `json:"requests"`
-	Errors       int      `json:"errors"`
-	CapacityRPS  float64  `json:"capacity_rps"` // completed requests per second over the phase
-	SteadyRPS    float64  `json:"steady_rps"`   // mean of the steady bins
-	WindowRPS    float64  `json:"window_rps"`   // mean of the window bins
-	QPSDip       Estimate `json:"qps_dip"`      // fraction; see the package doc
-	WindowBins   int      `json:"window_bins"`
-	SteadyBins   int      `json:"steady_bins"`
-	WindowShare  float64  `json:"window_share"` // fraction of the phase inside windows
-	ReloadsInRun int      `json:"reloads"`
+	Seconds     float64    `json:"seconds"`
+	Requests    int        `json:"requests"`
+	Errors      int        `json:"errors"`
+	CapacityRPS float64    `json:"capacity_rps"` // completed requests per second over the phase
+	SteadyRPS   stats.Num  `json:"steady_rps"`   // over every shot's controls
+	IntervalMs  float64    `json:"interval_ms"`
+	TargetCPUs  int        `json:"target_cpus"`
+	Geometry    Geometry   `json:"geometry"`
+	Kinds       []KindCost `json:"kinds"`  // one per kind (per injected level for burns)
+	Stages      []Stage    `json:"stages"` // the reload's cost by stage
+	Shots       []ShotCost `json:"shots"`  // every usable shot, for pooling across runs
+}
+
+// Kind returns the KindCost of kind (the first, for burns), or nil.
+func (t ThroughputSummary) Kind(kind string) *KindCost {
+	for i := range t.Kinds {
+		if t.Kinds[i].Kind == kind {
+			return &t.Kinds[i]
+		}
+	}
+	return nil
+}
+
+// ReloadDip returns the reload shots' dip in percentage points (NaN
+// estimate if there were none).
+func (t ThroughputSummary) ReloadDip() stats.Estimate {
+	if k := t.Kind(KindReload); k != nil {
+		return k.DipPP
+	}
+	return stats.NoEstimate()
 }
 
 // LatencySummary covers the open-model phase; values in milliseconds.
+// Window and Steady are the requests whose intended send time fell in a
+// reload shot's window and in its controls.
 type LatencySummary struct {
 	RateRPS          int       `json:"rate_rps"`
+	Utilization      float64   `json:"utilization"` // rate ÷ the throughput phase's capacity
 	Seconds          float64   `json:"seconds"`
 	Requests         int       `json:"requests"`
 	Errors           int       `json:"errors"`
@@ -97,16 +130,18 @@ type LatencySummary struct {
 	OverallCorrected Quantiles `json:"all_co_ms"`
 }
 
-// ReloadSummary covers every change the harness wrote during the measured
-// phases (throughput and latency): Written = Applied + NotApplied.
-// ApplyUs covers every apply that started in those phases.
+// ReloadSummary covers every reload the harness wrote during the measured
+// phases (throughput and latency): Written = Applied + NotApplied. Controls
+// counts the control writes by kind. Rejected counts rejections of reload
+// writes (a control that is rejected on purpose is not one).
 type ReloadSummary struct {
-	Written     int       `json:"written"`
-	Applied     int       `json:"applied"` // written versions that were applied
-	Rejected    int       `json:"rejected"`
-	NotApplied  int       `json:"not_applied"` // written versions never applied (superseded before the trigger fired, or missed)
-	DetectionMs Quantiles `json:"detection_ms"`
-	ApplyUs     Quantiles `json:"apply_us"`
+	Written     int            `json:"written"`
+	Applied     int            `json:"applied"`
+	Rejected    int            `json:"rejected"`
+	NotApplied  int            `json:"not_applied"` // written, never applied (superseded before the trigger fired, or missed)
+	Controls    map[string]int `json:"controls,omitempty"`
+	DetectionMs Quantiles      `json:"detection_ms"`
+	ApplyUs     Quantiles      `json:"apply_us"`
 }
 
 // TornSummary counts torn requests from the responses.
@@ -144,8 +179,8 @@ type SplitGauge struct {
 	Steady GaugeStats `json:"steady"`
 }
 
-// HistStats summarises a histogram's samples (values in µs, each valued at
-// its bucket's upper bound, so quantiles are upper estimates).
+// HistStats summarises a histogram's samples (values in µs; quantiles are
+// stats.HistQuantile's upper estimates).
 type HistStats struct {
 	Count uint64  `json:"count"`
 	P50Us float64 `json:"p50_us"`
@@ -168,49 +203,49 @@ type SplitRate struct {
 // Analyze computes the Summary.
 func Analyze(in Input) Summary {
 	var s Summary
-	applies := applyTimes(in.Events)
-	win := NewWindows(applies, WindowBefore, WindowAfter)
+	g := in.Geometry
+	if g == (Geometry{}) {
+		g = DefaultGeometry
+	}
+	shots, unmatched := MatchShots(in.Writes, in.Events)
+	shots = append(shots, in.Shams...)
+	sort.Slice(shots, func(i, j int) bool { return shots[i].Start < shots[j].Start })
+	spans := measuredSpan(in)
+	reg := g.ShotRegions(shots, KindReload, spans)
 
 	if tp := in.Throughput; tp != nil && len(tp.Recs) > 0 {
-		s.Throughput = throughput(tp, win, applies)
+		s.Throughput = throughput(tp, shots, unmatched, in, g)
 	}
 	if lp := in.Latency; lp != nil && len(lp.Recs) > 0 {
-		s.Latency = latency(lp, win, applies)
+		s.Latency = latency(lp, reg, shots)
+		if s.Throughput.CapacityRPS > 0 {
+			s.Latency.Utilization = float64(lp.Phase.Rate) / s.Throughput.CapacityRPS
+		}
 	}
-	s.Reloads = reloads(in)
+	s.Reloads = reloads(in, shots, spans)
 	for _, ph := range []*load.Result{in.Throughput, in.Latency} {
 		if ph == nil {
 			continue
 		}
 		for _, r := range ph.Recs {
-			if r.Torn {
-				s.Torn.Requests++
-				if win.Contains(r.Start) {
-					s.Torn.InWindow++
-				} else {
-					s.Torn.Steady++
-				}
+			if !r.Torn {
+				continue
+			}
+			s.Torn.Requests++
+			switch {
+			case reg.Window.Contains(r.Start):
+				s.Torn.InWindow++
+			case reg.Steady.Contains(r.Start):
+				s.Torn.Steady++
 			}
 		}
 	}
-	span := measuredSpan(in)
-	s.GC = pauses(in.Samples, win, span)
-	s.Blocked = waiting(in.Samples, win, span)
-	s.SchedWait = schedWait(in.Samples, win, span)
-	s.MutexWait = mutexWait(in.Samples, win, span)
+	s.GC = pauses(in.Samples, reg)
+	s.Blocked = waiting(in.Samples, reg)
+	s.SchedWait = schedWait(in.Samples, reg)
+	s.MutexWait = mutexWait(in.Samples, reg)
 	s.Traces = in.Traces
 	return s
-}
-
-func applyTimes(events []strategies.Event) []int64 {
-	var out []int64
-	for _, e := range events {
-		if e.Outcome == strategies.Applied && !e.ApplyStart.IsZero() {
-			out = append(out, e.ApplyStart.UnixNano())
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }
 
 // measuredSpan is the time covered by the throughput and latency phases.
@@ -231,16 +266,6 @@ func inSpans(spans []Span, t int64) bool {
 		}
 	}
 	return false
-}
-
-func countIn(applies []int64, s Span) int {
-	n := 0
-	for _, t := range applies {
-		if t >= s.From && t < s.To {
-			n++
-		}
-	}
-	return n
 }
 
 // Bins returns completed (error-free) requests per second in BinWidth bins
@@ -272,32 +297,66 @@ func Bins(recs []load.Record, from, to int64) (starts []int64, rps []float64) {
 	return starts, counts
 }
 
-func throughput(tp *load.Result, win Windows, applies []int64) ThroughputSummary {
-	from, to := tp.Began.UnixNano(), tp.Ended.UnixNano()
-	ts := ThroughputSummary{Seconds: tp.Ended.Sub(tp.Began).Seconds(), Requests: len(tp.Recs)}
-	ts.Errors = len(tp.Recs) - tp.Completed()
-	ts.CapacityRPS = float64(tp.Completed()) / ts.Seconds
-	// Skip the edges (a second, or a tenth of a short phase): connection
-	// ramp-up and the attack's tail are not steady state.
-	edge := min(int64(time.Second), (to-from)/10)
-	starts, rps := Bins(tp.Recs, from+edge, to-edge)
-	var wb, sb []float64
-	for i, st := range starts {
-		if win.Contains(st + int64(BinWidth)/2) {
-			wb = append(wb, rps[i])
-		} else {
-			sb = append(sb, rps[i])
+// completionTimes returns the sorted completion times of a phase's
+// successful requests.
+func completionTimes(recs []load.Record) []int64 {
+	ends := make([]int64, 0, len(recs))
+	for _, r := range recs {
+		if r.Err < 0 {
+			ends = append(ends, r.End())
 		}
 	}
-	ts.WindowBins, ts.SteadyBins = len(wb), len(sb)
-	ts.WindowRPS, ts.SteadyRPS = mean(wb), mean(sb)
-	ts.QPSDip = bootstrapDip(wb, sb, Bootstrap)
-	ts.WindowShare = win.Within(Span{from, to}).Seconds() / ts.Seconds
-	ts.ReloadsInRun = countIn(applies, Span{from, to})
+	slices.Sort(ends)
+	return ends
+}
+
+// PhaseEdge is how much of each end of a phase is left out of shot
+// estimates: connection ramp-up and the attack's tail are not steady state.
+func PhaseEdge(d time.Duration) time.Duration { return min(time.Second, d/10) }
+
+func throughput(tp *load.Result, shots []Shot, unmatched map[string]int, in Input, g Geometry) ThroughputSummary {
+	from, to := tp.Began.UnixNano(), tp.Ended.UnixNano()
+	ts := ThroughputSummary{Seconds: tp.Ended.Sub(tp.Began).Seconds(), Requests: len(tp.Recs),
+		IntervalMs: float64(in.Interval) / 1e6, TargetCPUs: in.TargetCPUs, Geometry: g}
+	ts.Errors = len(tp.Recs) - tp.Completed()
+	ts.CapacityRPS = float64(tp.Completed()) / ts.Seconds
+	edge := int64(PhaseEdge(tp.Ended.Sub(tp.Began)))
+	var in_ []Shot
+	for _, s := range shots {
+		if s.Start >= from && s.Start < to {
+			in_ = append(in_, s)
+		}
+	}
+	costs, steady, dropped := g.ShotCosts(in_, completionTimes(tp.Recs), Span{from + edge, to - edge}, in.Samples)
+	ts.SteadyRPS, ts.Shots = stats.Num(steady), costs
+	by := ByKind(costs)
+	for _, kind := range []string{KindReload, KindIdentical, KindReject} {
+		if len(by[kind]) == 0 && dropped[kind] == 0 && unmatched[kind] == 0 {
+			continue
+		}
+		kc := Aggregate(kind, by[kind], in.Interval, in.TargetCPUs)
+		kc.Dropped, kc.Unmatched = dropped[kind], unmatched[kind]
+		ts.Kinds = append(ts.Kinds, kc)
+	}
+	levels := map[time.Duration][]ShotCost{}
+	for _, c := range by[KindBurn] {
+		levels[c.Injected] = append(levels[c.Injected], c)
+	}
+	var lv []time.Duration
+	for l := range levels {
+		lv = append(lv, l)
+	}
+	slices.Sort(lv)
+	for _, l := range lv {
+		ts.Kinds = append(ts.Kinds, Aggregate(KindBurn, levels[l], in.Interval, in.TargetCPUs))
+	}
+	if rk := ts.Kind(KindReload); rk != nil && rk.N > 0 {
+		ts.Stages = Decompose(by, *rk)
+	}
 	return ts
 }
 
-func latency(lp *load.Result, win Windows, applies []int64) LatencySummary {
+func latency(lp *load.Result, reg Regions, shots []Shot) LatencySummary {
 	ls := LatencySummary{RateRPS: lp.Phase.Rate, Seconds: lp.Ended.Sub(lp.Began).Seconds(), Requests: len(lp.Recs)}
 	ls.Errors = len(lp.Recs) - lp.Completed()
 	ls.AchievedRPS = float64(len(lp.Recs)) / ls.Seconds
@@ -308,9 +367,10 @@ func latency(lp *load.Result, win Windows, applies []int64) LatencySummary {
 		}
 		m, c := float64(r.Latency), float64(lp.Corrected(r))
 		am, ac = append(am, m), append(ac, c)
-		if win.Contains(lp.Intended(r)) {
+		switch at := lp.Intended(r); {
+		case reg.Window.Contains(at):
 			wm, wc = append(wm, m), append(wc, c)
-		} else {
+		case reg.Steady.Contains(at):
 			sm, sc = append(sm, m), append(sc, c)
 		}
 	}
@@ -318,33 +378,42 @@ func latency(lp *load.Result, win Windows, applies []int64) LatencySummary {
 	ls.Steady, ls.Window = Summarize(sm, ms), Summarize(wm, ms)
 	ls.SteadyCorrected, ls.WindowCorrected = Summarize(sc, ms), Summarize(wc, ms)
 	ls.OverallMeasured, ls.OverallCorrected = Summarize(am, ms), Summarize(ac, ms)
-	ls.ReloadsInRun = countIn(applies, Span{lp.Began.UnixNano(), lp.Ended.UnixNano()})
+	for _, s := range shots {
+		if s.Kind == KindReload && s.Start >= lp.Began.UnixNano() && s.Start < lp.Ended.UnixNano() {
+			ls.ReloadsInRun++
+		}
+	}
 	return ls
 }
 
-func reloads(in Input) ReloadSummary {
-	var rs ReloadSummary
-	spans := measuredSpan(in)
+func reloads(in Input, shots []Shot, spans []Span) ReloadSummary {
+	rs := ReloadSummary{Controls: map[string]int{}}
 	applied := map[int64]strategies.Event{}
-	var applyUs []float64
 	for _, e := range in.Events {
-		switch e.Outcome {
-		case strategies.Applied:
+		if e.Outcome == strategies.Applied {
 			if _, dup := applied[e.Version]; !dup {
 				applied[e.Version] = e
 			}
-			if inSpans(spans, e.ApplyStart.UnixNano()) {
-				applyUs = append(applyUs, float64(e.ApplyDuration()))
-			}
-		case strategies.Rejected:
-			if inSpans(spans, e.ReadStart.UnixNano()) {
-				rs.Rejected++
-			}
 		}
 	}
-	var detect []float64
+	rejectHashes := map[string]bool{}
+	for _, w := range in.Writes {
+		if w.Kind == KindReject {
+			rejectHashes[w.Hash] = true
+		}
+	}
+	for _, e := range in.Events {
+		if e.Outcome == strategies.Rejected && inSpans(spans, e.ReadStart.UnixNano()) && !rejectHashes[e.Hash] {
+			rs.Rejected++
+		}
+	}
+	var detect, applyUs []float64
 	for _, w := range in.Writes {
 		if !inSpans(spans, w.End.UnixNano()) {
+			continue
+		}
+		if w.Kind != "" && w.Kind != KindReload {
+			rs.Controls[w.Kind]++
 			continue
 		}
 		rs.Written++
@@ -355,6 +424,7 @@ func reloads(in Input) ReloadSummary {
 		}
 		rs.Applied++
 		detect = append(detect, float64(e.ApplyEnd.Sub(w.End)))
+		applyUs = append(applyUs, float64(e.ApplyDuration()))
 	}
 	rs.DetectionMs = Summarize(detect, 1e-6)
 	rs.ApplyUs = Summarize(applyUs, 1e-3)
@@ -380,28 +450,25 @@ func Pauses(samples []telemetry.Sample) []Pause {
 	return out
 }
 
-func pauses(samples []telemetry.Sample, win Windows, spans []Span) SplitPauses {
+func pauses(samples []telemetry.Sample, reg Regions) SplitPauses {
 	var sp SplitPauses
 	for _, p := range Pauses(samples) {
-		if !inSpans(spans, p.At) {
-			continue
-		}
-		ps := &sp.Steady
-		if win.Contains(p.At) {
+		var ps *PauseStats
+		switch {
+		case reg.Window.Contains(p.At):
 			ps = &sp.Window
+		case reg.Steady.Contains(p.At):
+			ps = &sp.Steady
+		default:
+			continue
 		}
 		ps.Count++
 		ms := p.Dur.Seconds() * 1e3
 		ps.TotalMs += ms
 		ps.MaxMs = math.Max(ps.MaxMs, ms)
 	}
-	var total, inWin time.Duration
-	for _, s := range spans {
-		total += s.Dur()
-		inWin += win.Within(s)
-	}
-	sp.Window.SecondsObs = inWin.Seconds()
-	sp.Steady.SecondsObs = (total - inWin).Seconds()
+	sp.Window.SecondsObs = reg.Window.Total().Seconds()
+	sp.Steady.SecondsObs = reg.Steady.Total().Seconds()
 	if sp.Window.SecondsObs > 0 {
 		sp.Window.MsPerS = sp.Window.TotalMs / sp.Window.SecondsObs
 	}
@@ -411,17 +478,20 @@ func pauses(samples []telemetry.Sample, win Windows, spans []Span) SplitPauses {
 	return sp
 }
 
-func waiting(samples []telemetry.Sample, win Windows, spans []Span) SplitGauge {
+func waiting(samples []telemetry.Sample, reg Regions) SplitGauge {
 	var g SplitGauge
 	var ws, ss float64
 	for _, smp := range samples {
-		if !inSpans(spans, smp.Time) {
-			continue
-		}
 		v := float64(smp.Waiting)
-		gs, sum := &g.Steady, &ss
-		if win.Contains(smp.Time) {
+		var gs *GaugeStats
+		var sum *float64
+		switch {
+		case reg.Window.Contains(smp.Time):
 			gs, sum = &g.Window, &ws
+		case reg.Steady.Contains(smp.Time):
+			gs, sum = &g.Steady, &ss
+		default:
+			continue
 		}
 		gs.Samples++
 		gs.Peak = math.Max(gs.Peak, v)
@@ -439,19 +509,17 @@ func waiting(samples []telemetry.Sample, win Windows, spans []Span) SplitGauge {
 // mutexWait attributes each sample period's growth of the cumulative
 // /sync/mutex/wait/total to windows or steady time, in ms of waiting per
 // second.
-func mutexWait(samples []telemetry.Sample, win Windows, spans []Span) SplitRate {
+func mutexWait(samples []telemetry.Sample, reg Regions) SplitRate {
 	var r SplitRate
 	var wWait, sWait, wDur, sDur float64
 	for i := 1; i < len(samples); i++ {
 		a, b := samples[i-1], samples[i]
-		if !inSpans(spans, b.Time) {
-			continue
-		}
 		d := float64(b.Time-a.Time) / 1e9
 		growth := (b.MutexWait - a.MutexWait) * 1e3
-		if win.Contains(b.Time) {
+		switch {
+		case reg.Window.Contains(b.Time):
 			wWait, wDur = wWait+growth, wDur+d
-		} else {
+		case reg.Steady.Contains(b.Time):
 			sWait, sDur = sWait+growth, sDur+d
 		}
 	}
@@ -468,15 +536,13 @@ func mutexWait(samples []telemetry.Sample, win Windows, spans []Span) SplitRate 
 // goroutines waited, runnable, for a CPU) inside and outside windows. On a
 // one-CPU target this is where a reload's work shows: requests do not block
 // on a lock the writer holds, they wait for the CPU the writer holds.
-func schedWait(samples []telemetry.Sample, win Windows, spans []Span) SplitHist {
+func schedWait(samples []telemetry.Sample, reg Regions) SplitHist {
 	var w, s []telemetry.Bucket
 	for _, smp := range samples {
-		if !inSpans(spans, smp.Time) {
-			continue
-		}
-		if win.Contains(smp.Time) {
+		switch {
+		case reg.Window.Contains(smp.Time):
 			w = append(w, smp.SchedLatency...)
-		} else {
+		case reg.Steady.Contains(smp.Time):
 			s = append(s, smp.SchedLatency...)
 		}
 	}
@@ -484,25 +550,17 @@ func schedWait(samples []telemetry.Sample, win Windows, spans []Span) SplitHist 
 }
 
 func histStats(bs []telemetry.Bucket) HistStats {
-	sort.Slice(bs, func(i, j int) bool { return bs[i].Hi < bs[j].Hi })
 	var hs HistStats
+	sb := make([]stats.Bucket, 0, len(bs))
 	for _, b := range bs {
 		hs.Count += b.Count
+		sb = append(sb, stats.Bucket{Lo: b.Lo, Hi: b.Hi, Count: b.Count})
 	}
 	if hs.Count == 0 {
 		return hs
 	}
-	q := func(p float64) float64 {
-		need := uint64(math.Ceil(p * float64(hs.Count)))
-		var acc uint64
-		for _, b := range bs {
-			acc += b.Count
-			if acc >= need {
-				return b.Hi * 1e6
-			}
-		}
-		return bs[len(bs)-1].Hi * 1e6
-	}
-	hs.P50Us, hs.P99Us, hs.MaxUs = q(0.5), q(0.99), bs[len(bs)-1].Hi*1e6
+	hs.P50Us = stats.HistQuantile(sb, 0.5) * 1e6
+	hs.P99Us = stats.HistQuantile(sb, 0.99) * 1e6
+	hs.MaxUs = stats.HistQuantile(sb, 1) * 1e6
 	return hs
 }

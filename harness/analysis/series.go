@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"reloadlab/harness/load"
+	"reloadlab/harness/stats"
 	"reloadlab/targets/telemetry"
 )
 
@@ -20,7 +21,8 @@ type Series struct {
 	P50, P99    []Point // per LatencyBin, ms
 	Throughput  []Point // completed req/s per BinWidth bin
 	GCPauses    []Point // each pause, µs
-	Waiting     []Point // /sched/goroutines/waiting
+	Waiting     []Point // /sched/goroutines/waiting (idle keep-alive connections included)
+	MutexWait   []Point // growth of /sync/mutex/wait/total per 100 ms bin, ms of waiting per second
 	Reloads     []float64
 	PhaseBounds []PhaseBound
 }
@@ -90,8 +92,8 @@ func MakeSeries(phases []*load.Result, applies []int64, samples []telemetry.Samp
 		}
 		slices.Sort(vals)
 		x := (float64(i) + 0.5) * LatencyBin.Seconds()
-		s.P50 = append(s.P50, Point{x, rank(vals, 0.5)})
-		s.P99 = append(s.P99, Point{x, rank(vals, 0.99)})
+		s.P50 = append(s.P50, Point{x, stats.QuantileSorted(vals, 0.5)})
+		s.P99 = append(s.P99, Point{x, stats.QuantileSorted(vals, 0.99)})
 	}
 	for _, p := range Pauses(samples) {
 		if p.At >= o && p.At <= end {
@@ -103,10 +105,29 @@ func MakeSeries(phases []*load.Result, applies []int64, samples []telemetry.Samp
 			s.Waiting = append(s.Waiting, Point{sec(smp.Time), float64(smp.Waiting)})
 		}
 	}
+	s.MutexWait = mutexWaitBins(samples, o, end)
 	for _, t := range applies {
 		if t >= o && t <= end {
 			s.Reloads = append(s.Reloads, sec(t))
 		}
 	}
 	return s
+}
+
+// mutexWaitBins returns the growth of the cumulative mutex-wait counter in
+// BinWidth bins over [from, to], in ms of waiting per second, placed at
+// each bin's middle. Bins without two samples are skipped.
+func mutexWaitBins(samples []telemetry.Sample, from, to int64) []Point {
+	cum := newCumulative(samples, func(s telemetry.Sample) float64 { return s.MutexWait })
+	if cum == nil {
+		return nil
+	}
+	first, last := max(from, samples[0].Time), min(to, samples[len(samples)-1].Time)
+	w := int64(BinWidth)
+	var out []Point
+	for t := first; t+w <= last; t += w {
+		ms := cum.over(Span{t, t + w}) * 1e3
+		out = append(out, Point{float64(t+w/2-from) / 1e9, ms / BinWidth.Seconds()})
+	}
+	return out
 }

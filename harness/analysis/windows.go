@@ -45,6 +45,15 @@ func (w Windows) Contains(t int64) bool {
 	return i < len(w) && w[i].From <= t
 }
 
+// Total returns the windows' total length.
+func (w Windows) Total() time.Duration {
+	var d int64
+	for _, s := range w {
+		d += s.To - s.From
+	}
+	return time.Duration(d)
+}
+
 // Within returns the total window time inside span.
 func (w Windows) Within(span Span) time.Duration {
 	var d int64

@@ -41,6 +41,12 @@ func TestResolveRejectsBadNamesFirst(t *testing.T) {
 		{Config{Pattern: "touch"}, "does not change the content"},
 		{Config{ReloadEvery: time.Millisecond}, "below 10ms"},
 		{Config{Duration: time.Second}, "too short"},
+		{Config{Mix: []string{"reload", "touch"}}, `unknown shot kind "touch"`},
+		{Config{Mix: []string{"identical"}}, "at least one reload"},
+		{Config{Utilization: 2}, "utilization 2 is outside"},
+		{Config{ReloadBurn: -time.Millisecond}, "must not be negative"},
+		{Config{TargetCPUs: []int{1}}, "or neither"},
+		{Config{TargetCPUs: []int{0}, LoadCPUs: []int{4096}}, "CPU 4096 does not exist"},
 	}
 	for _, tt := range tests {
 		_, err := resolve(tt.cfg)
@@ -51,7 +57,10 @@ func TestResolveRejectsBadNamesFirst(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join("results", "lockmap+poll"), r.Out)
 	assert.Equal(t, DefaultKeys, r.Keys)
-	require.Len(t, r.phases, 4)
+	require.Len(t, r.phases, 5)
+	assert.Equal(t, DefaultWork, r.Work)
+	assert.Equal(t, DefaultMix, r.Mix)
+	assert.Equal(t, DefaultMix, r.phases[1].Mix, "the throughput phase carries the controls")
 	var total time.Duration
 	for _, p := range r.phases {
 		total += p.Duration
@@ -83,7 +92,13 @@ func TestQuickBenchEveryPreset(t *testing.T) {
 			assert.Equal(t, preset, s.Strategy)
 			assert.Positive(t, s.Results.Throughput.CapacityRPS)
 			assert.Positive(t, s.Results.Reloads.Applied, "reloads must be applied during the run")
-			assert.Zero(t, s.Results.Reloads.Rejected)
+			assert.Zero(t, s.Results.Reloads.Rejected, "controls rejected on purpose are not rejections")
+			assert.Positive(t, s.Results.Reloads.Controls["reject"], "the throughput phase writes rejected parses")
+			require.NotNil(t, s.Results.Throughput.Kind("reload"), "the dip of reloads is estimated")
+			assert.Equal(t, 1, s.GOMAXPROCS)
+			assert.False(t, s.SharedCPUs)
+			assert.Positive(t, s.Goroutines.Profiles, "the goroutines phase takes goroutine profiles")
+			assert.InDelta(t, float64(DefaultWork), float64(s.RequestWork), float64(DefaultWork)/10)
 			if s.ConsistentView {
 				assert.Zero(t, s.TargetTorn, "a consistent view never tears")
 			}
@@ -93,7 +108,7 @@ func TestQuickBenchEveryPreset(t *testing.T) {
 
 func checkOutputs(t *testing.T, dir string) {
 	t.Helper()
-	for _, f := range []string{"plan.json", "attack.bin", "reloads.jsonl", "metrics.jsonl", "writes.jsonl",
+	for _, f := range []string{"plan.json", "attack.bin", "reloads.jsonl", "metrics.jsonl", "writes.jsonl", "goroutines.jsonl",
 		"cpu.pprof", "heap.pprof", "block.pprof", "mutex.pprof", "goroutine.pprof",
 		"summary.json", "summary.md", "bench.txt", "latency.png", "throughput.png", "gc-pauses.png", "blocked-goroutines.png"} {
 		fi, err := os.Stat(filepath.Join(dir, f))
@@ -122,6 +137,7 @@ func checkOutputs(t *testing.T, dir string) {
 	bs, err := tools.Benchstat(ctx, filepath.Join(dir, "bench.txt"))
 	require.NoError(t, err)
 	assert.Contains(t, string(bs), "capacity-req/s")
+	assert.Contains(t, string(bs), "qps-dip-pp")
 	for _, png := range []string{"latency.png", "throughput.png", "gc-pauses.png", "blocked-goroutines.png"} {
 		checkPNG(t, filepath.Join(dir, png))
 	}

@@ -11,6 +11,7 @@ import (
 	"reloadlab/harness/analysis"
 	"reloadlab/harness/load"
 	"reloadlab/harness/results"
+	"reloadlab/harness/stats"
 	"reloadlab/harness/traceinfo"
 	"reloadlab/strategies"
 	"reloadlab/targets/debugapi"
@@ -28,6 +29,12 @@ type Summary struct {
 	ReloadEvery    string           `json:"reload_every"`
 	ConsistentView bool             `json:"consistent_view"`
 	GOMAXPROCS     int              `json:"target_gomaxprocs"`
+	TargetCPUs     []int            `json:"target_cpus"`
+	LoadCPUs       []int            `json:"load_cpus"`
+	SharedCPUs     bool             `json:"shared_cpus"`  // target and load generator share CPUs
+	RequestWork    time.Duration    `json:"request_work_ns"` // CPU each request spends in the target (-work)
+	ReloadBurn     time.Duration    `json:"reload_burn_ns,omitempty"`
+	Goroutines     GoroutineSummary `json:"goroutine_profiles"`
 	TargetTorn     uint64           `json:"target_torn_requests"` // the target's own counter, all phases
 	TornCheck      string           `json:"torn_check"`
 	Results        analysis.Summary `json:"results"`
@@ -52,11 +59,14 @@ func (rn *run) finish(ctx context.Context, final debugapi.ReloadStatus, samples 
 		}
 	}
 	traces := rn.traceWindows(diag, events)
-	sum := analysis.Analyze(analysis.Input{Throughput: tp, Latency: lat, Events: events, Writes: writes, Samples: samples, Traces: traces})
+	sum := analysis.Analyze(analysis.Input{Throughput: tp, Latency: lat, Events: events, Writes: writes, Samples: samples, Traces: traces,
+		Interval: r.ReloadEvery, TargetCPUs: final.GOMAXPROCS})
 	s := Summary{
 		Strategy: r.strategy.Name, Store: r.strategy.Store, Trigger: r.strategy.Trigger, Pattern: r.pattern.Name,
 		Keys: r.Keys, KeysPerRequest: r.KeysPerRequest, ReloadEvery: r.ReloadEvery.String(),
 		ConsistentView: final.ConsistentView, GOMAXPROCS: final.GOMAXPROCS, TargetTorn: final.TornRequests, TornCheck: final.TornCheck,
+		TargetCPUs: targetCPUs, LoadCPUs: loadCPUs, SharedCPUs: Shared(targetCPUs, loadCPUs),
+		RequestWork: final.RequestWork, ReloadBurn: final.ReloadExtraCost, Goroutines: SummarizeGoroutines(rn.goroutines),
 		Results: sum, Made: r.CommandLine,
 	}
 	s.Verdict, s.Notes = verdict(s)
@@ -77,7 +87,7 @@ func (rn *run) finish(ctx context.Context, final debugapi.ReloadStatus, samples 
 	}
 	applies := appliedTimes(events)
 	series := analysis.MakeSeries(rn.phases, applies, samples)
-	if err := writePlots(st.Dir, s, series, traces); err != nil {
+	if err := writePlots(st.Dir, s, series, rn.goroutines); err != nil {
 		return nil, err
 	}
 	if err := results.WriteFile(st.Path("summary.md"), []byte(summaryMarkdown(s, rn.timings, diag))); err != nil {
@@ -180,6 +190,11 @@ func (rn *run) writeRaw(events []strategies.Event, writes []analysis.Write, samp
 	if err := write("metrics.jsonl", func(f *os.File) error { return telemetry.WriteSamples(f, samples) }); err != nil {
 		return err
 	}
+	if len(rn.goroutines) > 0 {
+		if err := write("goroutines.jsonl", func(f *os.File) error { return writeJSONLines(f, rn.goroutines) }); err != nil {
+			return err
+		}
+	}
 	return write("writes.jsonl", func(f *os.File) error { return writeJSONLines(f, writes) })
 }
 
@@ -199,9 +214,13 @@ type plan struct {
 	Workers        int                 `json:"closed_model_workers"`
 	Rate           int                 `json:"open_model_rate_rps"`
 	RateSource     string              `json:"rate_source"`
+	Utilization    float64             `json:"open_model_utilization"` // rate ÷ measured capacity
+	RequestWork    string              `json:"request_work"`           // CPU per request in the target (-work)
+	ReloadBurn     string              `json:"reload_burn"`
+	Mix            []string            `json:"throughput_mix"`
+	Geometry       analysis.Geometry   `json:"shot_geometry"`
 	RateProbes     []rateProbe         `json:"rate_probes,omitempty"`
 	Phases         []phaseTiming       `json:"phases"`
-	Windows        map[string]string   `json:"reload_window"`
 	Pinning        map[string]any      `json:"pinning"`
 	TargetFlags    []string            `json:"target_flags,omitempty"`
 	Diagnosis      map[string]any      `json:"diagnosis"`
@@ -218,7 +237,7 @@ func (rn *run) plan(final debugapi.ReloadStatus, loadCPUs, targetCPUs []int, dia
 		Pattern: r.pattern.Name, PatternModels: r.pattern.Models, Keys: r.Keys, KeysPerRequest: r.KeysPerRequest,
 		ReloadEvery: r.ReloadEvery.String(), Duration: r.Duration.String(), Quick: r.Quick, Workers: r.Workers,
 		Rate: rn.openRate, RateSource: "set with -rate", RateProbes: rn.probes, Phases: rn.timings,
-		Windows:     map[string]string{"before_apply": analysis.WindowBefore.String(), "after_apply": analysis.WindowAfter.String()},
+		RequestWork: r.Work.String(), ReloadBurn: r.ReloadBurn.String(), Mix: r.Mix, Geometry: analysis.DefaultGeometry,
 		TargetFlags: r.TargetFlags, Machine: machineInfo(), CommandLine: r.CommandLine, Started: rn.start,
 		Diagnosis: map[string]any{
 			"skipped":               r.NoDiagnosis,
@@ -228,52 +247,48 @@ func (rn *run) plan(final debugapi.ReloadStatus, loadCPUs, targetCPUs []int, dia
 		},
 		Files: map[string][]string{"traces": diag.traces, "profiles": diag.profiles},
 	}
-	if r.Rate == 0 {
-		p.RateSource = "half the capacity measured in the throughput phase, lowered while a short probe was saturated"
+	switch {
+	case r.Rate > 0:
+	case r.Utilization > 0:
+		p.RateSource = fmt.Sprintf("-utilization %g × the capacity measured in the throughput phase", r.Utilization)
+	default:
+		p.RateSource = "two thirds of the highest unsaturated probe, probing upwards from an eighth of the capacity measured in the throughput phase (rate_probes)"
+	}
+	if c := rn.capacity(); c > 0 {
+		p.Utilization = float64(rn.openRate) / c
 	}
 	p.Pinning = map[string]any{
 		"load_cpus": loadCPUs, "target_cpus": targetCPUs, "target_gomaxprocs": final.GOMAXPROCS,
-		"pinned": len(targetCPUs) > 0,
+		"pinned": len(targetCPUs) > 0, "shared": Shared(targetCPUs, loadCPUs),
 	}
 	return p
 }
 
-// verdict writes the one-line verdict and the notes that qualify it.
+// verdict writes the one-line verdict and the notes that qualify it. Every
+// clause and note is chosen and filled by the data.
 func verdict(s Summary) (string, []string) {
 	res := s.Results
 	var notes []string
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (store %s, trigger %s): ", s.Strategy, s.Store, s.Trigger)
 	tp := res.Throughput
-	if tp.WindowBins > 0 && tp.SteadyBins > 0 {
-		dip := tp.QPSDip
-		switch {
-		case dip.Lo > 0:
-			fmt.Fprintf(&b, "reloads cost %.1f%% of throughput in their windows (95%% CI %.1f…%.1f%%)", 100*dip.Value, 100*dip.Lo, 100*dip.Hi)
-		case dip.Hi < 0:
-			fmt.Fprintf(&b, "throughput was %.1f%% higher in reload windows (95%% CI %.1f…%.1f%%)", -100*dip.Value, -100*dip.Hi, -100*dip.Lo)
-		default:
-			fmt.Fprintf(&b, "no measurable QPS dip (%.1f%%, 95%% CI %.1f…%.1f%% spans zero)", 100*dip.Value, 100*dip.Lo, 100*dip.Hi)
-		}
-	} else {
-		b.WriteString("QPS dip not measurable (no steady or no window bins)")
-	}
-	var blocked, blocks, covered int
-	for _, t := range res.Traces {
-		if t.CoversSpan {
-			covered++
-			blocked += t.LockBlocked
-			blocks += t.LockBlocks
+	rk := tp.Kind(analysis.KindReload)
+	switch {
+	case rk == nil || rk.N == 0:
+		b.WriteString("the QPS dip could not be measured (no usable reload in the throughput phase)")
+	default:
+		b.WriteString(dipClause(*rk, tp.IntervalMs))
+		if stats.Finite(float64(rk.PredictedPP)) {
+			fmt.Fprintf(&b, " (the target's own CPU accounting predicts %.2f pp, %.2f pp with the GC it triggers)", float64(float64(rk.PredictedPP)), float64(float64(rk.PredictedWithGCPP)))
 		}
 	}
-	if covered > 0 {
-		fmt.Fprintf(&b, "; %.1f goroutines per traced reload blocked on a sync mutex (%d traces)", float64(blocked)/float64(covered), covered)
-	} else {
-		b.WriteString("; no trace window covered a reload")
+	if l := res.Latency; l.Window.N > 0 && l.Steady.N > 0 {
+		fmt.Fprintf(&b, "; at %d req/s (%.0f%% of capacity) p99 latency %.2f ms in reload windows vs %.2f ms in their controls", l.RateRPS, 100*l.Utilization, l.Window.P99, l.Steady.P99)
 	}
-	fmt.Fprintf(&b, "; waiting goroutines peak %.0f in windows vs %.0f steady", res.Blocked.Window.Peak, res.Blocked.Steady.Peak)
-	fmt.Fprintf(&b, "; mutex wait %.3f ms/s in windows vs %.3f steady", res.MutexWait.Window, res.MutexWait.Steady)
-	fmt.Fprintf(&b, "; apply p50 %.0f µs", res.Reloads.ApplyUs.P50)
+	fmt.Fprintf(&b, "; lock wait %.3f ms/s in windows vs %.3f steady", res.MutexWait.Window, res.MutexWait.Steady)
+	if g := s.Goroutines; g.DuringReload > 0 {
+		fmt.Fprintf(&b, "; %.0f%% of goroutines in a lock in the %d goroutine profiles that caught a reload (%.0f%% in the others)", 100*g.ShareDuringReload.Value, g.DuringReload, 100*g.ShareSteady.Value)
+	}
 	if res.Torn.Requests > 0 {
 		fmt.Fprintf(&b, "; %d torn requests", res.Torn.Requests)
 	} else {
@@ -281,31 +296,119 @@ func verdict(s Summary) (string, []string) {
 	}
 	b.WriteString(".")
 
-	lockApply := s.Store == "lockmap" || s.Store == "lockswap"
-	switch {
-	case covered > 0 && blocked == 0 && lockApply && s.GOMAXPROCS == 1:
-		note := fmt.Sprintf("No goroutine blocked on the config lock in the traced reloads, and that is not because the lock is free: the target runs with GOMAXPROCS=1 (one CPU of two; the other runs the load), so while the apply holds the write lock it usually also holds the only CPU, and requests wait for the CPU instead: runnable-to-running wait p99 %.0f µs in reload windows vs %.0f µs steady (/sched/latencies).", res.SchedWait.Window.P99Us, res.SchedWait.Steady.P99Us)
-		if res.MutexWait.Window > 2*res.MutexWait.Steady && res.MutexWait.Window > 0.1 {
-			note += fmt.Sprintf(" Readers do block in RLock when the applying goroutine is descheduled while it holds the lock (preempted, or stopped for GC work): the runtime's cumulative mutex-wait counter grew %.3f ms/s in reload windows vs %.3f ms/s steady; the %d traced reloads happened not to catch it.", res.MutexWait.Window, res.MutexWait.Steady, covered)
+	if rk != nil && rk.N > 0 {
+		notes = append(notes, costNote(*rk, tp))
+		if st := stagesNote(tp.Stages); st != "" {
+			notes = append(notes, st)
 		}
-		note += " With more CPUs than one, readers arriving during any apply would block in RLock."
-		notes = append(notes, note)
-	case covered > 0 && blocked == 0 && !lockApply:
-		notes = append(notes, "No goroutine blocked on a config lock in any traced reload: this store's apply takes no lock readers wait on.")
-	case covered > 0 && blocked > 0:
-		notes = append(notes, fmt.Sprintf("In the trace windows %d goroutines blocked on a sync mutex around %d reloads: readers waited for the apply's lock.", blocked, covered))
 	}
-	if s.Store == "lockmap" {
-		notes = append(notes, fmt.Sprintf("lockmap holds the write lock for the whole in-place apply (p50 %.0f µs, max %.0f µs here). The 10 ms runtime/metrics sampler's goroutine gauges see a lock hold only if one is in progress at a sample instant; the cumulative mutex-wait counter and the trace windows do not miss one.", res.Reloads.ApplyUs.P50, res.Reloads.ApplyUs.Max))
+	if g := s.Goroutines; g.Profiles > 0 {
+		notes = append(notes, goroutineNote(s, g))
+	}
+	var blocked, covered int
+	for _, t := range res.Traces {
+		if t.CoversSpan {
+			covered++
+			blocked += t.LockBlocked
+		}
+	}
+	if covered > 0 {
+		notes = append(notes, fmt.Sprintf("Trace windows: %d goroutines blocked on a sync mutex in %d traced reloads (%.1f per reload).", blocked, covered, float64(blocked)/float64(covered)))
+	}
+	if s.SharedCPUs {
+		notes = append(notes, fmt.Sprintf("The target (CPUs %v) and the load generator (CPUs %v) share CPUs: readers can contend on a lock from two CPUs at once, but every figure mixes the two processes' costs — a reload's CPU may be taken from the load generator instead of from requests, and the load generator's own work (and its GC) competes with the target. Capacity, dip and latency here are not comparable with a pinned run.", s.TargetCPUs, s.LoadCPUs))
 	}
 	if res.Reloads.NotApplied > 0 {
 		notes = append(notes, fmt.Sprintf("%d of %d written versions were never applied (a newer write superseded them before the trigger fired, or the trigger missed them).", res.Reloads.NotApplied, res.Reloads.Written))
 	}
+	if res.Reloads.Rejected > 0 {
+		notes = append(notes, fmt.Sprintf("%d reload writes were rejected by the pipeline (read mid-write, or invalid): the old config kept serving.", res.Reloads.Rejected))
+	}
 	if s.TornCheck == "n/a" {
 		notes = append(notes, "The config's values do not carry their version, so torn requests cannot be detected (n/a).")
 	}
-	notes = append(notes, fmt.Sprintf("Every reload parses the whole file (YAML, the same for every store) on the target's CPU (GOMAXPROCS=%d): at a saturated target that parse and its garbage are part of the QPS dip and of the window latency, whatever the store; the longest runnable wait in windows was %.0f µs vs %.0f µs steady.", s.GOMAXPROCS, res.SchedWait.Window.MaxUs, res.SchedWait.Steady.MaxUs))
 	return b.String(), notes
+}
+
+// dipClause says what a reload costs, worded by where its interval lies.
+func dipClause(k analysis.KindCost, intervalMs float64) string {
+	l, d := k.LostMs, k.DipPP
+	switch {
+	case l.Lo > 0:
+		return fmt.Sprintf("a reload costs %.1f ms of throughput (95%% CI %.1f…%.1f, %d reloads), a %.2f pp QPS dip at one reload every %.0f ms (CI %.2f…%.2f)", l.Value, l.Lo, l.Hi, k.N, d.Value, intervalMs, d.Lo, d.Hi)
+	case l.Hi < 0:
+		return fmt.Sprintf("throughput was higher around reloads by %.1f ms (95%% CI %.1f…%.1f, %d reloads): no cost measured", -l.Value, -l.Hi, -l.Lo, k.N)
+	case l.Valid():
+		return fmt.Sprintf("no measurable QPS dip: %.1f ms per reload, 95%% CI %.1f…%.1f spans zero (%d reloads; %.2f ± %.2f pp at one reload every %.0f ms)", l.Value, l.Lo, l.Hi, k.N, d.Value, d.HalfWidth(), intervalMs)
+	}
+	return fmt.Sprintf("%d reload(s), too few for an interval", k.N)
+}
+
+// costNote compares the measured cost with the target's own accounting.
+func costNote(k analysis.KindCost, tp analysis.ThroughputSummary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "How the dip is measured: each reload's window [pipeline start − %s, pipeline end + %s) is compared with adjacent steady time of the same length (half before, half after) in the closed-model phase; lost throughput = (expected − observed completions) ÷ the steady rate (%.0f req/s), averaged over %d reloads with a 95%% interval over reloads (%d more were dropped: in the phase's first or last second, or overlapping another shot; per-reload SD %.1f ms).",
+		tp.Geometry.Lead, tp.Geometry.Tail, float64(tp.SteadyRPS), k.N, k.Dropped, float64(float64(k.SDMs)))
+	if stats.Finite(float64(k.PredictedPP)) {
+		fmt.Fprintf(&b, " The pipeline's own CPU (per-thread CPU clock) was %.2f ms per reload (read %.2f, parse %.2f, apply %.3f) on %d target CPU(s): predicted dip %.2f pp", k.CPU.Total, k.CPU.Read, k.CPU.Parse, k.CPU.Apply, tp.TargetCPUs, float64(float64(k.PredictedPP)))
+		if stats.Finite(k.GCMs.Value) {
+			fmt.Fprintf(&b, "; the runtime reports %.2f ms more GC CPU in windows than in controls (CI %.2f…%.2f), %.2f pp with it", k.GCMs.Value, k.GCMs.Lo, k.GCMs.Hi, float64(float64(k.PredictedWithGCPP)))
+		}
+		switch m := k.DipPP; {
+		case !m.Valid():
+		case m.Lo <= float64(float64(k.PredictedWithGCPP)) && float64(float64(k.PredictedWithGCPP)) <= m.Hi:
+			b.WriteString("; the measured dip's interval holds that prediction.")
+		case m.Hi < float64(float64(k.PredictedWithGCPP)):
+			b.WriteString("; the measured dip is below it: part of the reload's CPU did not come out of request throughput (idle CPU, or the load generator was the bottleneck).")
+		default:
+			b.WriteString("; the measured dip is above it: the reload costs throughput beyond its own CPU (cache effects, queueing, scheduler delays).")
+		}
+	}
+	if need := stats.RequiredN(float64(k.SDMs), 0.3*tp.IntervalMs/100); stats.Finite(need) {
+		fmt.Fprintf(&b, " A ±0.3 pp interval would need about %.0f reloads at this noise.", need)
+	}
+	return b.String()
+}
+
+// stagesNote states the decomposition.
+func stagesNote(stages []analysis.Stage) string {
+	var parts []string
+	for _, st := range stages {
+		p := st.Name + ": "
+		if st.FromControls.Valid() {
+			p += fmt.Sprintf("%.2f ms lost (%s, CI %.2f…%.2f)", st.FromControls.Value, st.How, st.FromControls.Lo, st.FromControls.Hi)
+		} else {
+			p += "no control isolates it"
+		}
+		if stats.Finite(float64(st.CPUMs)) {
+			p += fmt.Sprintf(", %.3f ms CPU", float64(float64(st.CPUMs)))
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Where a reload's cost goes, per reload: " + strings.Join(parts, "; ") + "."
+}
+
+// goroutineNote states what the goroutine profiles saw.
+func goroutineNote(s Summary, g GoroutineSummary) string {
+	if g.DuringReload == 0 {
+		return fmt.Sprintf("None of the %d goroutine profiles of the goroutines phase (closed model, %.0f goroutines per profile) caught a reload in progress.", g.Profiles, float64(float64(g.MeanTotal)))
+	}
+	n := fmt.Sprintf("Goroutine profiles (debug=1, every %s in the closed-model goroutines phase, %.0f goroutines each, the runtime's own and idle connections included): in the %d that caught a reload in progress, %.0f%% of goroutines (95%% CI %.0f…%.0f%%) sat in sync.(*RWMutex).RLock/Lock or sync.(*Mutex).Lock, at most %d (%.0f%%); in the %d others %.0f%%.",
+		goroutineEvery, float64(float64(g.MeanTotal)), g.DuringReload, 100*g.ShareDuringReload.Value, 100*g.ShareDuringReload.Lo, 100*g.ShareDuringReload.Hi, g.MaxInLock, 100*g.MaxShare, g.Profiles-g.DuringReload, 100*g.ShareSteady.Value)
+	if stats.Finite(float64(g.ConfigLockShare)) {
+		n += fmt.Sprintf(" Of the goroutines in a lock during reloads, %.0f%% waited on the config store's lock", 100*float64(float64(g.ConfigLockShare)))
+		if g.ServingShareDuringReload.Valid() {
+			n += fmt.Sprintf("; counted over HTTP connection goroutines only (busy or idle), the config lock held %.0f%% of them (95%% CI %.0f…%.0f%%)", 100*g.ServingShareDuringReload.Value, 100*g.ServingShareDuringReload.Lo, 100*g.ServingShareDuringReload.Hi)
+		}
+		n += "."
+	}
+	if g.DuringParse > 0 {
+		n += fmt.Sprintf(" %d profiles caught the parse running inside the store's write lock.", g.DuringParse)
+	}
+	return n
 }
 
 func writeJSONLines[T any](f *os.File, items []T) error {

@@ -14,6 +14,7 @@ import (
 	"reloadlab/harness/machine"
 	"reloadlab/harness/plots"
 	"reloadlab/harness/results"
+	"reloadlab/harness/stats"
 )
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
@@ -30,9 +31,16 @@ type benchMetric struct {
 func metrics(s Summary) []benchMetric {
 	r := s.Results
 	ns := func(ms float64) float64 { return ms * 1e6 }
+	dip := r.Throughput.ReloadDip()
+	lost, pred := math.NaN(), math.NaN()
+	if k := r.Throughput.Kind(analysis.KindReload); k != nil {
+		lost, pred = k.LostMs.Value, float64(float64(k.PredictedWithGCPP))
+	}
 	out := []benchMetric{
 		{"capacity-req/s", "higher", r.Throughput.CapacityRPS},
-		{"qps-dip-%", "lower", 100 * r.Throughput.QPSDip.Value},
+		{"reload-lost-ns", "lower", ns(lost)},
+		{"qps-dip-pp", "lower", dip.Value},
+		{"predicted-dip-pp", "lower", pred},
 		{"steady-p50-latency-ns", "lower", ns(r.Latency.Steady.P50)},
 		{"steady-p99-latency-ns", "lower", ns(r.Latency.Steady.P99)},
 		{"steady-p99.9-latency-ns", "lower", ns(r.Latency.Steady.P999)},
@@ -49,10 +57,10 @@ func metrics(s Summary) []benchMetric {
 		{"reload-gc-pause-ns/s", "lower", ns(r.GC.Window.MsPerS)},
 		{"reload-gc-pause-max-ns", "lower", ns(r.GC.Window.MaxMs)},
 		{"steady-gc-pause-ns/s", "lower", ns(r.GC.Steady.MsPerS)},
-		{"reload-blocked-peak-goroutines", "lower", r.Blocked.Window.Peak},
-		{"reload-blocked-mean-goroutines", "lower", r.Blocked.Window.Mean},
-		{"steady-blocked-mean-goroutines", "lower", r.Blocked.Steady.Mean},
 		{"reload-mutex-wait-ns/s", "lower", ns(r.MutexWait.Window)},
+		{"steady-mutex-wait-ns/s", "lower", ns(r.MutexWait.Steady)},
+		{"reload-in-lock-share", "lower", s.Goroutines.ShareDuringReload.Value},
+		{"reload-waiting-mean-goroutines", "lower", r.Blocked.Window.Mean},
 		{"reload-sched-wait-p99-ns", "lower", r.SchedWait.Window.P99Us * 1e3},
 		{"steady-sched-wait-p99-ns", "lower", r.SchedWait.Steady.P99Us * 1e3},
 		{"traced-lock-blocked-goroutines", "lower", tracedBlocked(r.Traces)},
@@ -112,7 +120,7 @@ func writeBenchfmt(path string, s Summary) error {
 }
 
 // writePlots draws the four figures.
-func writePlots(dir string, s Summary, se analysis.Series, traces []analysis.TraceWindow) error {
+func writePlots(dir string, s Summary, se analysis.Series, goroutines []GoroutineSample) error {
 	xy := func(ps []analysis.Point) []plots.XY {
 		out := make([]plots.XY, len(ps))
 		for i, p := range ps {
@@ -120,9 +128,9 @@ func writePlots(dir string, s Summary, se analysis.Series, traces []analysis.Tra
 		}
 		return out
 	}
-	// inPhases keeps the samples of the throughput and latency phases: between
-	// them the harness probes open-model rates up to saturation, and thousands
-	// of goroutines waiting on idle connections there would flatten the
+	// inPhases keeps the samples of the measured phases: between them the
+	// harness probes open-model rates up to saturation, and thousands of
+	// goroutines waiting on idle connections there would flatten the
 	// figure's scale without belonging to any measured phase.
 	inPhases := func(ps []plots.XY) []plots.XY {
 		if len(se.PhaseBounds) == 0 {
@@ -155,8 +163,18 @@ func writePlots(dir string, s Summary, se analysis.Series, traces []analysis.Tra
 	if err := plots.GCPauses(filepath.Join(dir, "gc-pauses.png"), tl("GC stop-the-world pauses (runtime/metrics)"), inPhases(xy(se.GCPauses))); err != nil {
 		return err
 	}
-	return plots.Blocked(filepath.Join(dir, "blocked-goroutines.png"), tl("waiting goroutines (runtime/metrics, 10 ms)"),
-		plots.Series{Name: "/sched/goroutines/waiting", Points: inPhases(xy(se.Waiting))})
+	var inLock []plots.XY
+	for _, g := range goroutines {
+		inLock = append(inLock, plots.XY{X: g.At.Sub(se.Origin).Seconds(), Y: float64(g.InLock)})
+	}
+	return plots.Stacked(filepath.Join(dir, "blocked-goroutines.png"), tl("goroutines blocked on locks"), []plots.Panel{
+		{Title: "time goroutines spent waiting on sync locks (runtime/metrics /sync/mutex/wait/total, per 100 ms bin)", YLabel: "lock wait (ms per s)",
+			Series: []plots.Series{{Name: "lock wait, ms per second", Points: inPhases(xy(se.MutexWait))}}},
+		{Title: "goroutines in sync.(*RWMutex)/(*Mutex) lock calls, per goroutine profile (goroutines phase)", YLabel: "goroutines",
+			Series: []plots.Series{{Name: "in a lock (goroutine profile)", Points: inLock, Dots: true}}},
+		{Title: "secondary: all waiting goroutines (/sched/goroutines/waiting; idle keep-alive connections included)", YLabel: "goroutines",
+			Series: []plots.Series{{Name: "waiting goroutines (secondary)", Points: inPhases(xy(se.Waiting))}}},
+	})
 }
 
 // summaryMarkdown is summary.md: one screen saying what the figures say.
@@ -165,22 +183,50 @@ func summaryMarkdown(s Summary, timings []phaseTiming, diag *diagnosis) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# bench: %s\n\n", s.Strategy)
 	fmt.Fprintf(&b, "**Verdict:** %s\n\n", s.Verdict)
-	fmt.Fprintf(&b, "Store `%s`, trigger `%s`, write pattern `%s`, %d keys, a write every %s, %d keys read per request (consistent view: %v). Made by `%s`.\n\n",
-		s.Store, s.Trigger, s.Pattern, s.Keys, s.ReloadEvery, s.KeysPerRequest, s.ConsistentView, s.Made)
-	b.WriteString("| | reload windows | steady | |\n|---|---|---|---|\n")
-	fmt.Fprintf(&b, "| throughput (closed model) | %.0f req/s | %.0f req/s | QPS dip %s |\n", r.Throughput.WindowRPS, r.Throughput.SteadyRPS, pct(r.Throughput.QPSDip))
-	fmt.Fprintf(&b, "| latency p50 / p99 / p99.9 (open model, %d req/s) | %.2f / %.2f / %.2f ms | %.2f / %.2f / %.2f ms | |\n",
-		r.Latency.RateRPS, r.Latency.Window.P50, r.Latency.Window.P99, r.Latency.Window.P999, r.Latency.Steady.P50, r.Latency.Steady.P99, r.Latency.Steady.P999)
-	fmt.Fprintf(&b, "| p99 corrected for coordinated omission | %.2f ms | %.2f ms | |\n", r.Latency.WindowCorrected.P99, r.Latency.SteadyCorrected.P99)
-	fmt.Fprintf(&b, "| GC stop-the-world pauses | %d, %.2f ms/s, max %.3f ms | %d, %.2f ms/s, max %.3f ms | |\n",
+	cpus := fmt.Sprintf("the target on CPUs %v (GOMAXPROCS %d), the load generator on CPUs %v", s.TargetCPUs, s.GOMAXPROCS, s.LoadCPUs)
+	if s.SharedCPUs {
+		cpus += " — **shared**"
+	}
+	fmt.Fprintf(&b, "Store `%s`, trigger `%s`, write pattern `%s`, %d keys, a write every %s, %d keys read per request (consistent view: %v), %s of CPU work per request; %s. Made by `%s`.\n\n",
+		s.Store, s.Trigger, s.Pattern, s.Keys, s.ReloadEvery, s.KeysPerRequest, s.ConsistentView, s.RequestWork, cpus, s.Made)
+	tp := r.Throughput
+	fmt.Fprintf(&b, "## What a reload costs (closed model at saturation: capacity %.0f req/s)\n\n", tp.CapacityRPS)
+	if len(tp.Kinds) > 0 {
+		b.WriteString("| shot | n (dropped, unmatched) | lost throughput per shot | QPS dip at one every interval | target's CPU per shot (read / parse / apply) | GC CPU, window − control | predicted dip (CPU; + GC) |\n|---|---|---|---|---|---|---|\n")
+		for _, k := range tp.Kinds {
+			name := k.Kind
+			if k.Kind == analysis.KindBurn {
+				name = fmt.Sprintf("burn %s", k.Injected)
+			}
+			fmt.Fprintf(&b, "| %s | %d (%d, %d) | %s ms | %s pp | %.3f ms (%.3f / %.3f / %.3f) | %s ms | %.2f; %.2f pp |\n",
+				name, k.N, k.Dropped, k.Unmatched, est(k.LostMs, 2), est(k.DipPP, 2), k.CPU.Total, k.CPU.Read, k.CPU.Parse, k.CPU.Apply, est(k.GCMs, 2), float64(float64(k.PredictedPP)), float64(float64(k.PredictedWithGCPP)))
+		}
+		b.WriteString("\nShots: `reload` writes a new version; `identical` rewrites the serving content (the pipeline notices, reads and hashes it, and drops it); `reject` writes a version that parses to its last line and fails validation there (a duplicate key). The dip is lost throughput per shot ÷ the interval between shots.\n\n")
+	}
+	if len(tp.Stages) > 0 {
+		b.WriteString("| stage | lost throughput per reload (from controls) | from | the target's CPU per reload |\n|---|---|---|---|\n")
+		for _, st := range tp.Stages {
+			fmt.Fprintf(&b, "| %s | %s ms | %s | %s ms |\n", st.Name, est(st.FromControls, 2), st.How, num(float64(st.CPUMs), 3))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("## Around reloads vs steady time\n\n| | reload windows | steady (their controls) |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "| latency p50 / p99 / p99.9 (open model, %d req/s = %.0f%% of capacity) | %.2f / %.2f / %.2f ms | %.2f / %.2f / %.2f ms |\n",
+		r.Latency.RateRPS, 100*r.Latency.Utilization, r.Latency.Window.P50, r.Latency.Window.P99, r.Latency.Window.P999, r.Latency.Steady.P50, r.Latency.Steady.P99, r.Latency.Steady.P999)
+	fmt.Fprintf(&b, "| p99 corrected for coordinated omission | %.2f ms | %.2f ms |\n", r.Latency.WindowCorrected.P99, r.Latency.SteadyCorrected.P99)
+	fmt.Fprintf(&b, "| GC stop-the-world pauses | %d, %.2f ms/s, max %.3f ms | %d, %.2f ms/s, max %.3f ms |\n",
 		r.GC.Window.Count, r.GC.Window.MsPerS, r.GC.Window.MaxMs, r.GC.Steady.Count, r.GC.Steady.MsPerS, r.GC.Steady.MaxMs)
-	fmt.Fprintf(&b, "| waiting goroutines peak / mean | %.0f / %.1f | %.0f / %.1f | |\n", r.Blocked.Window.Peak, r.Blocked.Window.Mean, r.Blocked.Steady.Peak, r.Blocked.Steady.Mean)
-	fmt.Fprintf(&b, "| mutex wait (runtime/metrics) | %.3f ms/s | %.3f ms/s | |\n", r.MutexWait.Window, r.MutexWait.Steady)
-	fmt.Fprintf(&b, "| runnable wait for a CPU p50 / p99 / max (/sched/latencies) | %.0f / %.0f / %.0f µs | %.0f / %.0f / %.0f µs | |\n",
+	fmt.Fprintf(&b, "| lock wait (runtime/metrics /sync/mutex/wait/total) | %.3f ms/s | %.3f ms/s |\n", r.MutexWait.Window, r.MutexWait.Steady)
+	fmt.Fprintf(&b, "| runnable wait for a CPU p50 / p99 / max (/sched/latencies) | %.0f / %.0f / %.0f µs | %.0f / %.0f / %.0f µs |\n",
 		r.SchedWait.Window.P50Us, r.SchedWait.Window.P99Us, r.SchedWait.Window.MaxUs, r.SchedWait.Steady.P50Us, r.SchedWait.Steady.P99Us, r.SchedWait.Steady.MaxUs)
-	fmt.Fprintf(&b, "| torn requests | %d | %d | target counter: %d (%s) |\n\n", r.Torn.InWindow, r.Torn.Steady, s.TargetTorn, s.TornCheck)
-	fmt.Fprintf(&b, "Reloads in the measured phases: %d written, %d applied, %d rejected, %d never applied. Detection (write finished → applied) p50 %.1f ms, p99 %.1f ms; apply p50 %.1f µs, max %.1f µs.\n\n",
-		r.Reloads.Written, r.Reloads.Applied, r.Reloads.Rejected, r.Reloads.NotApplied, r.Reloads.DetectionMs.P50, r.Reloads.DetectionMs.P99, r.Reloads.ApplyUs.P50, r.Reloads.ApplyUs.Max)
+	fmt.Fprintf(&b, "| secondary: all waiting goroutines, mean (idle connections included) | %.1f | %.1f |\n", r.Blocked.Window.Mean, r.Blocked.Steady.Mean)
+	fmt.Fprintf(&b, "| torn requests | %d | %d (target counter, all phases: %d, %s) |\n\n", r.Torn.InWindow, r.Torn.Steady, s.TargetTorn, s.TornCheck)
+	fmt.Fprintf(&b, "Reloads in the measured phases: %d written, %d applied, %d rejected, %d never applied; controls %v. Detection (write finished → applied) p50 %.1f ms, p99 %.1f ms; apply p50 %.1f µs, max %.1f µs.\n\n",
+		r.Reloads.Written, r.Reloads.Applied, r.Reloads.Rejected, r.Reloads.NotApplied, r.Reloads.Controls, r.Reloads.DetectionMs.P50, r.Reloads.DetectionMs.P99, r.Reloads.ApplyUs.P50, r.Reloads.ApplyUs.Max)
+	if g := s.Goroutines; g.Profiles > 0 {
+		fmt.Fprintf(&b, "Goroutine profiles (goroutines phase): %d taken, %d during a reload (%d during a parse inside the store's lock); share of goroutines in a lock: %s during reloads, %s otherwise; peak %d goroutines (%.0f%%).\n\n",
+			g.Profiles, g.DuringReload, g.DuringParse, pctEst(g.ShareDuringReload), pctEst(g.ShareSteady), g.MaxInLock, 100*g.MaxShare)
+	}
 	if len(r.Traces) > 0 {
 		b.WriteString("Trace windows ([apply − 100 ms, apply + 400 ms], diagnosis phase, tracing on):\n\n| file | version | goroutines blocked on a sync mutex | lock frames | stop-the-world ranges (total, max) |\n|---|---|---|---|---|\n")
 		for _, t := range r.Traces {
@@ -193,12 +239,12 @@ func summaryMarkdown(s Summary, timings []phaseTiming, diag *diagnosis) string {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("Figures: `throughput.png` (completed req/s per 100 ms bin), `latency.png` (per-request latency, log scale, p50/p99 per 250 ms bin), `gc-pauses.png` (each GC pause), `blocked-goroutines.png` (waiting goroutines); reloads are the vertical lines. Open `trace-reload-N.out` with `go tool trace`, the profiles with `go tool pprof`, `attack.bin` with `go tool vegeta report`, and compare runs with `go tool benchstat -col /strategy -table \"\" results/*/bench.txt`.\n\n")
+	b.WriteString("Figures: `throughput.png` (completed req/s per 100 ms bin), `latency.png` (per-request latency, log scale, p50/p99 per 250 ms bin), `gc-pauses.png` (each GC pause), `blocked-goroutines.png` (time spent waiting on sync locks per bin; goroutines in a lock call per goroutine profile; all waiting goroutines as a secondary panel); reloads are the vertical lines. Open `trace-reload-N.out` with `go tool trace`, the profiles with `go tool pprof`, `attack.bin` with `go tool vegeta report`, and compare runs with `go tool benchstat -col /strategy -table \"\" results/*/bench.txt`.\n\n")
 	b.WriteString("Notes:\n\n")
 	for _, n := range s.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
-	b.WriteString("- Headline numbers come from the throughput and latency phases; the diagnosis phase (flight recorder, block and mutex profiling, CPU profile) only feeds the traces and profiles, because tracing costs about 20% on this request path.\n")
+	b.WriteString("- Headline numbers come from the throughput and latency phases; the diagnosis phase (flight recorder, block and mutex profiling, CPU profile) and the goroutines phase (goroutine profiles back to back) only feed the traces and profiles, because tracing and profiling cost CPU on this request path.\n")
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "- Warning: %s\n", w)
 	}
@@ -211,15 +257,37 @@ func summaryMarkdown(s Summary, timings []phaseTiming, diag *diagnosis) string {
 		if t.Open {
 			model = fmt.Sprintf("open %d req/s", t.Rate)
 		}
-		fmt.Fprintf(&b, "%s %.1f s (%s, reloads %s, %d requests)", t.Name, t.Ended.Sub(t.Began).Seconds(), model, t.Reloads, t.Recs)
+		fmt.Fprintf(&b, "%s %.1f s (%s, shots %s, %d requests)", t.Name, t.Ended.Sub(t.Began).Seconds(), model, strings.Join(t.Mix, "/"), t.Recs)
 	}
 	b.WriteString(".\n")
 	return b.String()
 }
 
-func pct(e analysis.Estimate) string {
-	if math.IsNaN(e.Value) {
+// est formats an estimate as "v [lo, hi]" with prec decimals ("n/a" when it
+// could not be made).
+func est(e stats.Estimate, prec int) string {
+	switch {
+	case !stats.Finite(e.Value):
+		return "n/a"
+	case !e.Valid():
+		return fmt.Sprintf("%.*f", prec, e.Value)
+	}
+	return fmt.Sprintf("%.*f [%.*f, %.*f]", prec, e.Value, prec, e.Lo, prec, e.Hi)
+}
+
+func pctEst(e stats.Estimate) string {
+	if !stats.Finite(e.Value) {
 		return "n/a"
 	}
-	return fmt.Sprintf("%.2f%% (95%% CI %.2f…%.2f%%)", 100*e.Value, 100*e.Lo, 100*e.Hi)
+	if !e.Valid() {
+		return fmt.Sprintf("%.0f%%", 100*e.Value)
+	}
+	return fmt.Sprintf("%.0f%% [%.0f, %.0f]", 100*e.Value, 100*e.Lo, 100*e.Hi)
+}
+
+func num(v float64, prec int) string {
+	if !stats.Finite(v) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.*f", prec, v)
 }

@@ -21,6 +21,7 @@ import (
 	"reloadlab/harness/target"
 	"reloadlab/strategies"
 	"reloadlab/strategies/config"
+	"reloadlab/targets/debugapi"
 	"reloadlab/targets/telemetry"
 )
 
@@ -54,6 +55,8 @@ type run struct {
 	timings  []phaseTiming
 	openRate int
 	probes   []rateProbe
+	goroutines   []GoroutineSample
+	targetStatus debugapi.ReloadStatus // at start
 	start    time.Time
 	warnings []string
 	wmu      sync.Mutex
@@ -63,8 +66,9 @@ type phaseTiming struct {
 	phaseSpec
 	Began time.Time `json:"began"`
 	Ended time.Time `json:"ended"`
-	Rate  int       `json:"rate_rps,omitempty"`
-	Recs  int       `json:"requests"`
+	Rate      int       `json:"rate_rps,omitempty"`
+	Recs      int       `json:"requests"`
+	Completed int       `json:"completed"`
 }
 
 func (rn *run) warn(format string, args ...any) {
@@ -104,7 +108,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("bench: initial config: %w", err)
 	}
 
-	loadCPUs, targetCPUs := target.Split(runtime.NumCPU())
+	loadCPUs, targetCPUs := r.LoadCPUs, r.TargetCPUs
+	if len(targetCPUs) == 0 {
+		loadCPUs, targetCPUs = target.Split(runtime.NumCPU())
+	}
 	if err := target.PinSelf(loadCPUs); err != nil {
 		rn.warn("could not pin the load generator (%v); load and target share CPUs", err)
 		loadCPUs, targetCPUs = nil, nil
@@ -119,7 +126,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	args := []string{
 		"-config", filepath.Join(cfgDir, configName),
 		"-strategy", r.strategy.Preset, "-store", r.strategy.Store, "-trigger", r.strategy.Trigger,
-		"-keys", strconv.Itoa(r.KeysPerRequest), "-metrics-interval", "10ms", "-events-keep", "4096",
+		"-keys", strconv.Itoa(r.KeysPerRequest), "-metrics-interval", "10ms", "-events-keep", "8192",
+		"-work", r.Work.String(), "-reload-burn", r.ReloadBurn.String(),
 	}
 	args = append(args, r.TargetFlags...)
 	rn.logf("starting the target (CPUs %v; load on %v): %s %v", targetCPUs, loadCPUs, filepath.Base(bin), args)
@@ -160,11 +168,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return fail(err)
 	}
 	rn.events = newEventCollector(rn.client, lastSeq(initial.Events))
-	rn.writer = &reloadWriter{
-		dir: cfgDir, keys: r.Keys, every: r.ReloadEvery, pattern: r.pattern, version: 1,
-		signal: r.strategy.Trigger == "signal", proc: rn.proc,
-		onError: func(err error) { rn.warn("config write failed: %v", err) },
-	}
+	rn.targetStatus = initial
+	rn.writer = newReloadWriter(cfgDir, r.Keys, r.ReloadEvery, r.pattern, r.strategy.Trigger == "signal", rn.proc,
+		config.Generate(1, r.Keys), func(err error) { rn.warn("config write failed: %v", err) })
 	bg, stopBG := context.WithCancel(ctx)
 	var bgWG sync.WaitGroup
 	bgWG.Add(3)
@@ -225,7 +231,7 @@ func (rn *run) runPhase(ctx context.Context, spec phaseSpec, diag *diagnosis) er
 	ph := load.Phase{Name: spec.Name, Duration: spec.Duration, Workers: uint64(rn.r.Workers)}
 	if spec.Open {
 		if rn.openRate == 0 {
-			rate, err := rn.probeRate(ctx, spec.Duration)
+			rate, err := rn.openModelRate(ctx, spec.Duration)
 			if err != nil {
 				return err
 			}
@@ -238,14 +244,25 @@ func (rn *run) runPhase(ctx context.Context, spec phaseSpec, diag *diagnosis) er
 			return err
 		}
 	}
+	var profiler *goroutineSampler
+	if spec.Name == "goroutines" {
+		profiler = startGoroutineSampler(ctx, rn.client, goroutineEvery)
+	}
 	began := time.Now()
-	rn.writer.setPhase(spec, began)
+	rn.writer.setPhase(spec.Name, spec.Mix, began)
 	res, err := load.Run(ctx, rn.proc.Base+"/", ph, &rn.done)
 	rn.writer.pause()
+	if profiler != nil {
+		samples, perr := profiler.stop()
+		rn.goroutines = samples
+		if perr != nil && err == nil {
+			rn.warn("goroutine profiles: %v", perr)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	rn.timings = append(rn.timings, phaseTiming{phaseSpec: spec, Began: res.Began, Ended: res.Ended, Rate: ph.Rate, Recs: len(res.Recs)})
+	rn.timings = append(rn.timings, phaseTiming{phaseSpec: spec, Began: res.Began, Ended: res.Ended, Rate: ph.Rate, Recs: len(res.Recs), Completed: res.Completed()})
 	if len(res.Recs) == 0 {
 		return fmt.Errorf("bench: phase %s sent no requests", spec.Name)
 	}
@@ -261,17 +278,32 @@ func (rn *run) runPhase(ctx context.Context, spec phaseSpec, diag *diagnosis) er
 	return nil
 }
 
-// rate returns the open-model rate to aim for: the configured one, or half
-// the capacity measured in the throughput phase.
-func (rn *run) rate() int {
-	if rn.r.Rate > 0 {
-		return rn.r.Rate
-	}
+// capacity returns the completed req/s of the throughput phase (0 before
+// it ran).
+func (rn *run) capacity() float64 {
 	if tp := rn.throughputPhase(); tp != nil {
-		secs := tp.Ended.Sub(tp.Began).Seconds()
-		return max(1, int(float64(tp.Completed())/secs/2))
+		if secs := tp.Ended.Sub(tp.Began).Seconds(); secs > 0 {
+			return float64(tp.Completed()) / secs
+		}
 	}
-	return 1000
+	return 0
+}
+
+// openModelRate returns the open-model rate of the latency and diagnosis
+// phases: -rate if given; else -utilization × the measured capacity if
+// given; else the probed rate (probeRate).
+func (rn *run) openModelRate(ctx context.Context, phase time.Duration) (int, error) {
+	switch {
+	case rn.r.Rate > 0:
+		return rn.r.Rate, nil
+	case rn.r.Utilization > 0:
+		c := rn.capacity()
+		if c == 0 {
+			return 0, errors.New("bench: -utilization needs a throughput phase to measure the capacity")
+		}
+		return max(1, int(rn.r.Utilization*c)), nil
+	}
+	return rn.probeRate(ctx, phase)
 }
 
 func (rn *run) throughputPhase() *load.Result {
@@ -296,23 +328,24 @@ type rateProbe struct {
 var probeSteps = []float64{1.0 / 8, 3.0 / 16, 9.0 / 32, 27.0 / 64, 81.0 / 128, 1}
 
 // probeRate returns the open-model rate for the latency and diagnosis
-// phases. An open model measures latency only below saturation; past it
-// the sender falls behind, vegeta adds workers and connections, and the
-// figures describe a queue, not the service. On a small machine the load
-// generator's CPU, not the target, can be what saturates first: one CPU of
-// vegeta sustains far fewer open-model requests than closed-model ones.
-// So unless -rate was given, the harness probes rates from an eighth of the
-// default (half the measured capacity) upwards, about ×1.5 a step, for a
-// short while each, takes the highest rate whose probe was not saturated —
-// the sender kept up (achieved ≥ 95% of the rate) and the CO-corrected
-// median latency stayed under ten times the closed model's median (at least
-// 2 ms) — and runs at two thirds of it: a rate at the edge of the cliff
-// turns every reload hiccup into a queue. The probes are recorded in
-// plan.json.
+// phases when neither -rate nor -utilization was given. An open model
+// measures latency only below saturation; past it the sender falls
+// behind, vegeta adds workers and connections, and the figures describe a
+// queue, not the service. On a small machine the load generator's CPU, not
+// the target, can be what saturates first: one CPU of vegeta sustains far
+// fewer open-model requests than closed-model ones. So the harness probes
+// rates upwards from an eighth of the capacity the throughput phase
+// measured, about ×1.5 a step, for a short while each, takes the highest
+// rate whose probe was not saturated — the sender kept up (achieved ≥ 95%
+// of the rate) and the CO-corrected median latency stayed under ten times
+// the closed model's median (at least 2 ms) — and keeps two thirds of it:
+// a rate at the edge of the cliff turns every reload hiccup into a queue.
+// The result is recorded in plan.json with every probe, and the summary
+// states it as a share of the capacity (the utilization).
 func (rn *run) probeRate(ctx context.Context, phase time.Duration) (int, error) {
-	want := rn.rate()
-	if rn.r.Rate > 0 {
-		return want, nil
+	want := int(rn.capacity())
+	if want == 0 {
+		want = 1000
 	}
 	limit := 2 * time.Millisecond
 	if tp := rn.throughputPhase(); tp != nil {
@@ -350,9 +383,7 @@ func (rn *run) probeRate(ctx context.Context, phase time.Duration) (int, error) 
 	} else {
 		chosen = max(1, chosen*2/3)
 	}
-	if chosen < want {
-		rn.warn("open-model rate %d req/s instead of %d (half the capacity): higher rates saturated the load generator or the target (rate_probes in plan.json)", chosen, want)
-	}
+	rn.logf("open-model rate %d req/s: two thirds of the highest unsaturated probe, %.0f%% of the capacity %d req/s", chosen, 100*float64(chosen)/float64(want), want)
 	return chosen, nil
 }
 

@@ -23,7 +23,7 @@ type Metric struct {
 // Metrics are the figures compared, in report order.
 var metrics = []Metric{
 	{"capacity", "capacity (closed model)", "req/s", "higher", func(s bench.Summary) float64 { return s.Results.Throughput.CapacityRPS }, "capacity-req/s", 1},
-	{"qps-dip", "QPS dip in reload windows", "%", "lower", func(s bench.Summary) float64 { return 100 * s.Results.Throughput.QPSDip.Value }, "qps-dip-%", 1},
+	{"qps-dip", "QPS dip in reload windows", "%", "lower", func(s bench.Summary) float64 { return s.Results.Throughput.ReloadDip().Value }, "qps-dip-pp", 1},
 	{"steady-p50", "latency p50, steady", "ms", "lower", func(s bench.Summary) float64 { return s.Results.Latency.Steady.P50 }, "steady-p50-latency-ns", 1e6},
 	{"reload-p50", "latency p50, reload windows", "ms", "lower", func(s bench.Summary) float64 { return s.Results.Latency.Window.P50 }, "reload-p50-latency-ns", 1e6},
 	{"steady-p99", "latency p99, steady", "ms", "lower", func(s bench.Summary) float64 { return s.Results.Latency.Steady.P99 }, "steady-p99-latency-ns", 1e6},

@@ -264,12 +264,12 @@ func writeTimelines(dir string, run *Run) error {
 		for _, p := range tl.series.Throughput {
 			row.Throughput = append(row.Throughput, plots.XY{X: p.X, Y: p.Y})
 		}
-		for _, p := range tl.series.Waiting {
-			row.Blocked = append(row.Blocked, plots.XY{X: p.X, Y: p.Y})
+		for _, p := range tl.series.MutexWait {
+			row.LockWait = append(row.LockWait, plots.XY{X: p.X, Y: p.Y})
 		}
 		rows = append(rows, row)
 	}
-	return plots.SmallMultiples(filepath.Join(dir, "timelines.png"), "Every strategy, last round: completed req/s and waiting goroutines (reloads marked)", rows)
+	return plots.SmallMultiples(filepath.Join(dir, "timelines.png"), "Every strategy, last round: completed req/s and time spent waiting on sync locks (reloads marked)", rows)
 }
 
 func sweepX(sweep, v string) float64 {

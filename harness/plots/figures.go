@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"math"
+	"reloadlab/harness/stats"
 	"slices"
 	"strings"
 
@@ -335,7 +336,7 @@ func (dp distPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
 		}
 		sorted := slices.Clone(vs)
 		slices.Sort(sorted)
-		q1, q2, q3 := quantile(sorted, 0.25), quantile(sorted, 0.5), quantile(sorted, 0.75)
+		q1, q2, q3 := stats.QuantileSorted(sorted, 0.25), stats.QuantileSorted(sorted, 0.5), stats.QuantileSorted(sorted, 0.75)
 		iqr := q3 - q1
 		lo, hi := q1, q3
 		for _, v := range sorted {
@@ -369,22 +370,9 @@ func (dp distPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
 	}
 }
 
-// quantile returns the q-quantile of sorted values by linear interpolation
-// between order statistics (the R-7 definition, as in most tools).
-func quantile(sorted []float64, q float64) float64 {
-	if len(sorted) == 1 {
-		return sorted[0]
-	}
-	h := q * float64(len(sorted)-1)
-	i := int(math.Floor(h))
-	if i >= len(sorted)-1 {
-		return sorted[len(sorted)-1]
-	}
-	return sorted[i] + (h-float64(i))*(sorted[i+1]-sorted[i])
-}
-
 // SmallMultiples draws one row per strategy and two columns (completed
-// req/s; waiting goroutines), every panel on the same time axis and each
+// req/s; time goroutines spent waiting on sync locks, from the runtime's
+// /sync/mutex/wait/total, in ms per second), every panel on the same time axis and each
 // column on the same y scale, so rows compare at a glance; each panel
 // marks its row's reloads. The figure is 1000 px wide and grows by 200 px
 // per row (at least 600 px).
@@ -396,7 +384,7 @@ func SmallMultiples(path, title string, rows []Row) error {
 	var xs, ytp, ybl span
 	n := 0
 	for i, r := range rows {
-		tp[i], bl[i] = clean(r.Throughput, &d), clean(r.Blocked, &d)
+		tp[i], bl[i] = clean(r.Throughput, &d), clean(r.LockWait, &d)
 		xs.addX(tp[i])
 		xs.addX(bl[i])
 		for _, x := range r.Reloads {
@@ -419,7 +407,7 @@ func SmallMultiples(path, title string, rows []Row) error {
 	}
 	hdr := header{title: title, notes: d.notes(), legend: []entry{
 		{"completed req/s (per bin)", []plot.Thumbnailer{lineThumb{draw.LineStyle{Color: colorAt(0), Width: vg.Points(2)}}}},
-		{"waiting goroutines", []plot.Thumbnailer{lineThumb{draw.LineStyle{Color: colorAt(1), Width: vg.Points(2)}}}},
+		{"lock wait (ms per s, /sync/mutex/wait/total)", []plot.Thumbnailer{lineThumb{draw.LineStyle{Color: colorAt(1), Width: vg.Points(2)}}}},
 	}}
 	for _, r := range rows {
 		if len(r.Reloads) > 0 {
@@ -461,7 +449,7 @@ func SmallMultiples(path, title string, rows []Row) error {
 		}
 		panels[i] = []*plot.Plot{
 			makePanel("completed req/s", "req/s", tp[i], ytp, 0, plotter.NoStep),
-			makePanel("waiting goroutines", "goroutines", bl[i], ybl, 1, plotter.PostStep),
+			makePanel("lock wait", "ms/s", bl[i], ybl, 1, plotter.PostStep),
 		}
 	}
 	return render(path, Width, h, func(c draw.Canvas) {

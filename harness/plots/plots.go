@@ -49,10 +49,12 @@ type Timeline struct {
 	XLabel string
 }
 
-// Series is a named set of points: one line of Blocked or Lines.
+// Series is a named set of points: one line of Blocked, Lines or Stacked
+// (dots instead of a line in Stacked when Dots is set).
 type Series struct {
 	Name   string
 	Points []XY
+	Dots   bool
 }
 
 // Bar is one bar of Bars: Value with a confidence interval Lo..Hi (NaN
@@ -63,12 +65,12 @@ type Bar struct {
 }
 
 // Row is one strategy's row of SmallMultiples: its throughput (req/s per
-// bin) and waiting goroutines over time, and its reload instants, all in
-// seconds on the time axis the rows share.
+// bin) and its lock waits (ms of waiting per second, per bin) over time,
+// and its reload instants, all in seconds on the time axis the rows share.
 type Row struct {
-	Name                string
-	Throughput, Blocked []XY
-	Reloads             []float64
+	Name                 string
+	Throughput, LockWait []XY
+	Reloads              []float64
 }
 
 // Group is one column of Distribution: a name and its values.

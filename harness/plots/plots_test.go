@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reloadlab/harness/stats"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,8 +75,8 @@ func percentiles(req []XY) (p50, p99 []XY) {
 		}
 		slices.Sort(v)
 		x := float64(b)*0.25 + 0.125
-		p50 = append(p50, XY{x, quantile(v, 0.5)})
-		p99 = append(p99, XY{x, quantile(v, 0.99)})
+		p50 = append(p50, XY{x, stats.QuantileSorted(v, 0.5)})
+		p99 = append(p99, XY{x, stats.QuantileSorted(v, 0.99)})
 	}
 	return p50, p99
 }
@@ -152,7 +153,7 @@ func figures() []figureCase {
 		for j, b := range bins {
 			scaled[j] = XY{b.X, b.Y * (0.8 + 0.1*float64(i))}
 		}
-		rows = append(rows, Row{Name: s, Throughput: scaled, Blocked: waiting(0.01, 3-float64(i)*0.6), Reloads: tl.Reloads})
+		rows = append(rows, Row{Name: s, Throughput: scaled, LockWait: waiting(0.01, 3-float64(i)*0.6), Reloads: tl.Reloads})
 	}
 	nan, inf := math.NaN(), math.Inf(1)
 	return []figureCase{
@@ -190,7 +191,7 @@ func figures() []figureCase {
 		{"gc-pauses-empty", 0, false, func(p string) error { return GCPauses(p, labTimeline(""), nil) }},
 		{"blocked", 0, true, func(p string) error {
 			return Blocked(p, labTimeline("atomic — waiting goroutines"),
-				Series{"/sched/goroutines/waiting (10 ms)", waiting(0.01, 1)}, Series{"lock-blocked (traces)", waiting(0.1, 0.5)})
+				Series{Name: "/sched/goroutines/waiting (10 ms)", Points: waiting(0.01, 1)}, Series{Name: "lock-blocked (traces)", Points: waiting(0.1, 0.5)})
 		}},
 		{"blocked-many", 0, false, func(p string) error {
 			var ss []Series
@@ -203,6 +204,18 @@ func figures() []figureCase {
 		{"blocked-empty-series", 0, false, func(p string) error {
 			return Blocked(p, Timeline{}, Series{Name: "waiting"}, Series{Name: "one", Points: []XY{{2, 7}}})
 		}},
+		{"stacked", 0, true, func(p string) error {
+			return Stacked(p, labTimeline("lockparse — goroutines blocked on locks"), []Panel{
+				{Title: "lock wait", YLabel: "ms/s", Series: []Series{{Name: "lock wait (ms per s)", Points: waiting(0.1, 0.2)}}},
+				{Title: "goroutines", YLabel: "goroutines", Series: []Series{
+					{Name: "in a lock (goroutine profiles)", Points: waiting(0.5, 0.5), Dots: true},
+					{Name: "all waiting (idle connections included)", Points: waiting(0.01, 1)}}},
+			})
+		}},
+		{"stacked-empty", 0, false, func(p string) error {
+			return Stacked(p, Timeline{}, []Panel{{Title: "nothing"}, {Title: "still nothing", Series: []Series{{Name: "x"}}}})
+		}},
+		{"stacked-none", 0, false, func(p string) error { return Stacked(p, labTimeline("no panels"), nil) }},
 		{"bars", 0, true, func(p string) error {
 			return Bars(p, "Capacity (closed model): median of 5 rounds", "req/s", []Bar{
 				{"lockmap", 18200, 17600, 18900}, {"syncmap", 19900, 19000, 20500}, {"atomic", 21400, 20800, 22000},
@@ -222,18 +235,18 @@ func figures() []figureCase {
 		}},
 		{"lines", 0, true, func(p string) error {
 			return Lines(p, "Apply duration vs number of keys (median of 10)", "keys in the config", "apply (µs)", []Series{
-				{"lockmap", []XY{{1000, 60}, {10000, 700}, {100000, 11000}}},
-				{"lockswap", []XY{{10000, 0.9}, {1000, 0.8}, {100000, 1.1}}},
-				{"syncmap", []XY{{1000, 90}, {10000, 1000}, {100000, 16000}}},
-				{"atomic", []XY{{1000, 0.5}, {10000, 0.6}, {100000, 0.6}}},
-				{"bad", []XY{{0, 1}, {-5, 2}}},
+				{Name: "lockmap", Points: []XY{{1000, 60}, {10000, 700}, {100000, 11000}}},
+				{Name: "lockswap", Points: []XY{{10000, 0.9}, {1000, 0.8}, {100000, 1.1}}},
+				{Name: "syncmap", Points: []XY{{1000, 90}, {10000, 1000}, {100000, 16000}}},
+				{Name: "atomic", Points: []XY{{1000, 0.5}, {10000, 0.6}, {100000, 0.6}}},
+				{Name: "bad", Points: []XY{{0, 1}, {-5, 2}}},
 			}, true)
 		}},
 		{"lines-linear", 0, false, func(p string) error {
-			return Lines(p, "linear", "writers", "torn requests (count)", []Series{{"a", []XY{{1, 0}, {2, 3}, {4, 9}}}}, false)
+			return Lines(p, "linear", "writers", "torn requests (count)", []Series{{Name: "a", Points: []XY{{1, 0}, {2, 3}, {4, 9}}}}, false)
 		}},
 		{"lines-empty", 0, false, func(p string) error { return Lines(p, "", "", "", nil, true) }},
-		{"lines-single", 0, false, func(p string) error { return Lines(p, "one", "keys", "µs", []Series{{"a", []XY{{1000, 5}}}}, true) }},
+		{"lines-single", 0, false, func(p string) error { return Lines(p, "one", "keys", "µs", []Series{{Name: "a", Points: []XY{{1000, 5}}}}, true) }},
 		{"distribution", 0, true, func(p string) error {
 			rng := rand.New(rand.NewPCG(9, 10))
 			gen := func(n int, f func() float64) []float64 {
@@ -437,14 +450,6 @@ func TestFormat(t *testing.T) {
 	for v, want := range map[float64]string{12345: "12345", 123.4: "123", 12.34: "12.3", 0.01234: "0.0123", -1.5: "-1.5", 2: "2", -3: "-3", 0.5: "0.5", 0: "0"} {
 		assert.Equal(t, want, formatSig(v), "%v", v)
 	}
-}
-
-func TestQuantile(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, 7.0, quantile([]float64{7}, 0.5))
-	assert.Equal(t, 2.5, quantile([]float64{1, 2, 3, 4}, 0.5))
-	assert.Equal(t, 4.0, quantile([]float64{1, 2, 3, 4}, 1))
-	assert.Equal(t, 1.75, quantile([]float64{1, 2, 3, 4}, 0.25))
 }
 
 func TestSetLogRange(t *testing.T) {

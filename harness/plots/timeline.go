@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"image/color"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -184,4 +185,126 @@ func Blocked(path string, tl Timeline, series ...Series) error {
 	}
 	f := timelineFigure(tl, "Blocked goroutines", p, n, legend, &d)
 	return render(path, Width, Height, f.draw)
+}
+
+// Panel is one panel of Stacked: its title and y label, and its series.
+type Panel struct {
+	Title  string
+	YLabel string
+	Series []Series
+}
+
+// Stacked draws panels one above the other on one shared time axis, each
+// with the timeline's phases and reload lines. A series draws as a step
+// line (a rate or count holds until the next bin), dashed from the second
+// series of a panel on, or as dots when its Dots flag is set (sparse
+// observations). The figure grows by 2 inches per panel.
+func Stacked(path string, tl Timeline, panels []Panel) error {
+	title := withDefault(tl.Title, "Timeline")
+	var d drops
+	cleaned := make([][][]XY, len(panels))
+	var xs span
+	n := 0
+	for i, pn := range panels {
+		cleaned[i] = make([][]XY, len(pn.Series))
+		for j, s := range pn.Series {
+			cleaned[i][j] = clean(s.Points, &d)
+			xs.addX(cleaned[i][j])
+			n += len(cleaned[i][j])
+		}
+	}
+	for _, ph := range tl.Phases {
+		xs.add(ph.Start)
+		xs.add(ph.End)
+	}
+	for _, r := range tl.Reloads {
+		xs.add(r)
+	}
+	if n == 0 {
+		title = noDataTitle(title)
+	}
+	hdr := header{title: title, notes: d.notes()}
+	k := 0
+	for _, pn := range panels {
+		for j, s := range pn.Series {
+			c := colorAt(k)
+			name := withDefault(s.Name, fmt.Sprintf("series %d", k+1))
+			if s.Dots {
+				hdr.legend = append(hdr.legend, entry{name, []plot.Thumbnailer{dotThumb{draw.GlyphStyle{Color: c, Radius: vg.Points(2.6), Shape: draw.CircleGlyph{}}}}})
+			} else {
+				hdr.legend = append(hdr.legend, entry{name, []plot.Thumbnailer{lineThumb{draw.LineStyle{Color: c, Width: vg.Points(2), Dashes: dashesAt(j)}}}})
+			}
+			k++
+		}
+	}
+	if len(tl.Reloads) > 0 {
+		hdr.legend = append(hdr.legend, reloadEntry(tl.Reloads))
+	}
+	hh := hdr.height(Width - marginL - marginR)
+	rowH := 2 * vg.Inch
+	h := max(Height, hh+vg.Length(max(1, len(panels)))*rowH+marginB+vg.Points(16))
+	h = vg.Length(math.Ceil(float64(h/vg.Inch)*DPI)) * vg.Inch / DPI
+
+	plts := make([][]*plot.Plot, 0, len(panels))
+	k = 0
+	for i, pn := range panels {
+		p := newPlot("", pn.YLabel)
+		p.Title.Text = pn.Title
+		setLinear(&p.X, xs, false, 0)
+		var yr span
+		for _, pts := range cleaned[i] {
+			yr.addY(pts)
+		}
+		setLinear(&p.Y, yr, true, 0.05)
+		p.Add(bands{tl.Phases}, grid(), reloadLines{tl.Reloads})
+		empty := true
+		for j, pts := range cleaned[i] {
+			c := colorAt(k)
+			k++
+			if len(pts) == 0 {
+				continue
+			}
+			empty = false
+			if pn.Series[j].Dots {
+				shown, _ := sample(pts, maxScatterPoints)
+				p.Add(newScatter(shown, faded(c, 210), 2.4, draw.CircleGlyph{}))
+				continue
+			}
+			lines := lineSeries(minMax(pts, maxLinePoints), c, 1.2, plotter.PostStep)
+			for _, l := range lines {
+				if l, ok := l.(*plotter.Line); ok {
+					l.Dashes = dashesAt(j)
+				}
+			}
+			p.Add(lines...)
+		}
+		if empty {
+			p.Add(message{text: "no data", size: 11})
+		}
+		if i < len(panels)-1 {
+			p.X.Tick.Marker = blankLabels{linearTicks{}}
+		} else {
+			p.X.Label.Text = withDefault(tl.XLabel, defaultTimeLabel)
+		}
+		plts = append(plts, []*plot.Plot{p})
+	}
+	return render(path, Width, h, func(c draw.Canvas) {
+		c = draw.Crop(c, marginL, -marginR, marginB, 0)
+		used := hdr.draw(c)
+		body := draw.Crop(c, 0, 0, 0, -used-vg.Points(12))
+		if len(plts) == 0 {
+			return
+		}
+		tiles := draw.Tiles{Rows: len(plts), Cols: 1, PadY: vg.Points(14)}
+		labels := make([]string, len(plts))
+		for i := range plts {
+			labels[i] = plts[i][0].Y.Label.Text
+			plts[i][0].Y.Label.Text = ""
+		}
+		canvases := plot.Align(plts, tiles, body)
+		for i := range plts {
+			plts[i][0].Y.Label.Text = labels[i]
+			drawPlot(plts[i][0], canvases[i][0])
+		}
+	})
 }

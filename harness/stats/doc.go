@@ -16,6 +16,9 @@
 //     otherwise. MedianCI is distribution-free (benchmath's AssumeNothing);
 //     with fewer than 6 values no 95% interval exists and it returns [min,
 //     max] with that interval's own coverage, 1 − 2^(1−n).
+//   - MeanCI is the interval of a mean of independent values: Student's t
+//     below SmallSample values (a percentile bootstrap of a handful of
+//     values is far too narrow), the percentile bootstrap from there on.
 //   - Bootstrap intervals are percentile intervals from a fixed seed, so the
 //     same data give the same interval. BootstrapMean resamples independent
 //     values; BlockBootstrapMean resamples moving blocks of a time series,

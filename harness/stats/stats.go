@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"golang.org/x/perf/benchmath"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Confidence is the coverage of the intervals this package reports.
@@ -192,9 +193,42 @@ func (e *Estimate) UnmarshalJSON(data []byte) error {
 // Resamples is the number of bootstrap resamples.
 const Resamples = 4000
 
+// SmallSample is the count below which MeanCI uses Student's t interval:
+// a percentile bootstrap of a handful of values is far too narrow.
+const SmallSample = 30
+
+// MeanCI returns the mean of the finite values of xs with a 95% interval:
+// Student's t interval below SmallSample values, the percentile bootstrap
+// (BootstrapMean) from there on, where it no longer understates the width
+// and copes better with skewed values. It needs at least two values for an
+// interval.
+func MeanCI(xs []float64) Estimate {
+	if len(Clean(xs)) >= SmallSample {
+		return BootstrapMean(xs)
+	}
+	return TMean(xs)
+}
+
+// TMean returns the mean of the finite values of xs with Student's t 95%
+// interval, mean ± t(0.975, n−1)·s/√n.
+func TMean(xs []float64) Estimate {
+	vals := Clean(xs)
+	n := len(vals)
+	switch n {
+	case 0:
+		return NoEstimate()
+	case 1:
+		return Estimate{vals[0], math.NaN(), math.NaN()}
+	}
+	m, sd := Mean(vals), StdDev(vals)
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(1 - (1-Confidence)/2)
+	h := t * sd / math.Sqrt(float64(n))
+	return Estimate{m, m - h, m + h}
+}
+
 // BootstrapMean returns the mean of the finite values of xs with a 95%
 // percentile bootstrap interval (Resamples resamples, fixed seed). It needs
-// at least two values.
+// at least two values; with few values prefer MeanCI.
 func BootstrapMean(xs []float64) Estimate {
 	return BlockBootstrapMean(xs, 1)
 }
@@ -353,4 +387,26 @@ func RequiredN(sd, halfWidth float64) float64 {
 		return math.NaN()
 	}
 	return math.Ceil(math.Pow(1.959964*sd/halfWidth, 2))
+}
+
+// Num is a float64 that encodes NaN and ±Inf as JSON null and decodes null
+// as NaN, for figures that may not exist.
+type Num float64
+
+// MarshalJSON implements json.Marshaler.
+func (n Num) MarshalJSON() ([]byte, error) {
+	if !Finite(float64(n)) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(n))
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *Num) UnmarshalJSON(data []byte) error {
+	var p *float64
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	*n = Num(orNaN(p))
+	return nil
 }

@@ -217,3 +217,32 @@ func TestRequiredN(t *testing.T) {
 	assert.InDelta(t, 0.9375, MinMaxCoverage(5), 1e-12)
 	assert.True(t, math.IsNaN(MinMaxCoverage(0)))
 }
+
+func TestMeanCI(t *testing.T) {
+	// R: t.test(c(1, 2, 3, 4))$conf.int = 0.4457397 4.5542603
+	e := MeanCI([]float64{1, 2, 3, 4})
+	assert.InDelta(t, 2.5, e.Value, 1e-12)
+	assert.InDelta(t, 0.4457397, e.Lo, 1e-6)
+	assert.InDelta(t, 4.5542603, e.Hi, 1e-6)
+	assert.Equal(t, TMean([]float64{1, 2, 3, 4}), e, "small samples use t")
+	big := make([]float64, 100)
+	for i := range big {
+		big[i] = float64(i % 10)
+	}
+	assert.Equal(t, BootstrapMean(big), MeanCI(big), "large samples use the bootstrap")
+	assert.False(t, MeanCI([]float64{1}).Valid())
+	assert.False(t, MeanCI(nil).Valid())
+	// A handful of values: the t interval is wider than the bootstrap's.
+	few := []float64{-4, 1, -8, -2}
+	assert.Greater(t, MeanCI(few).HalfWidth(), BootstrapMean(few).HalfWidth())
+}
+
+func TestNumJSON(t *testing.T) {
+	data, err := json.Marshal(struct{ A, B Num }{Num(nan), 1.5})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"A":null,"B":1.5}`, string(data))
+	var back struct{ A, B Num }
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.True(t, math.IsNaN(float64(back.A)))
+	assert.Equal(t, Num(1.5), back.B)
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"reloadlab/harness/bench"
+	"reloadlab/harness/target"
 	"reloadlab/harness/writepattern"
 	"reloadlab/strategies"
 	"reloadlab/strategies/store"
@@ -19,9 +20,13 @@ plan.json, attack.bin, reloads.jsonl, metrics.jsonl, trace-reload-N.out,
 cpu/heap/block/mutex/goroutine.pprof, summary.json, summary.md, bench.txt and
 latency/throughput/gc-pauses/blocked-goroutines.png into -out.
 
-Phases (fractions of -duration): warmup 1/12, throughput 1/3 (closed model),
-latency 1/3 (open model at -rate), diagnosis 1/4 (flight recorder, block and
-mutex profiling, CPU profile; never used for headline numbers).
+Phases (fractions of -duration): warmup 1/12; throughput 1/3 (closed model at
+saturation; the QPS dip and its decomposition: reloads and their controls in
+-mix, one every -reload-every); latency 1/3 (open model at -rate, or
+-utilization × the capacity, or probed: two thirds of the highest rate a short
+probe did not saturate); diagnosis 1/6 (flight recorder, block and mutex
+profiling, CPU profile) and goroutines 1/12 (closed model, goroutine profiles
+back to back); the last two are never used for headline numbers.
 
 Presets: `+strings.Join(strategies.Names(), ", ")+`
 Write patterns: `+strings.Join(writepattern.Names(), ", "), stderr)
@@ -33,7 +38,13 @@ Write patterns: `+strings.Join(writepattern.Names(), ", "), stderr)
 	fs.IntVar(&cfg.KeysPerRequest, "keys-per-request", bench.DefaultKeysPerRequest, "keys each request reads")
 	fs.DurationVar(&cfg.ReloadEvery, "reload-every", bench.DefaultReloadEvery, "interval between config writes")
 	fs.StringVar(&cfg.Pattern, "pattern", bench.DefaultPattern, "write `pattern` used to change the config")
-	fs.IntVar(&cfg.Rate, "rate", 0, "open-model rate in req/s (0: half the capacity measured in the throughput phase)")
+	fs.IntVar(&cfg.Rate, "rate", 0, "open-model rate in req/s (0: -utilization, or probed: two thirds of the highest rate a short probe did not saturate)")
+	fs.Float64Var(&cfg.Utilization, "utilization", 0, "open-model rate as a share of the capacity the throughput phase measured (0: probed)")
+	fs.DurationVar(&cfg.Work, "work", bench.DefaultWork, "CPU `time` each request spends computing in the target (0 for none)")
+	fs.DurationVar(&cfg.ReloadBurn, "reload-burn", 0, "extra CPU `time` every applied reload spends in the target (calibration)")
+	mix := fs.String("mix", strings.Join(bench.DefaultMix, ","), "shot kinds of the throughput phase, dealt in shuffled blocks (reload, identical, reject)")
+	targetCPUs := fs.String("target-cpus", "", "CPUs for the target, e.g. 1 or 0-1 (default: all but a quarter; with -load-cpus)")
+	loadCPUs := fs.String("load-cpus", "", "CPUs for the load generator, e.g. 0 (default: a quarter; with -target-cpus); the same CPUs as the target's share them")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "total duration of all phases (0: 60s, or 6s with -quick)")
 	fs.BoolVar(&cfg.Quick, "quick", false, "run the same phases in a few seconds (for tests)")
 	fs.IntVar(&cfg.Workers, "workers", bench.DefaultWorkers, "closed-model workers")
@@ -44,6 +55,21 @@ Write patterns: `+strings.Join(writepattern.Names(), ", "), stderr)
 		return err
 	}
 	cfg.TargetFlags = strings.Fields(*targetArgs)
+	if cfg.Work == 0 {
+		cfg.Work = -1 // an explicit 0: no work
+	}
+	var err error
+	if cfg.TargetCPUs, err = target.ParseCPUs(*targetCPUs); err != nil {
+		return err
+	}
+	if cfg.LoadCPUs, err = target.ParseCPUs(*loadCPUs); err != nil {
+		return err
+	}
+	for _, k := range strings.Split(*mix, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			cfg.Mix = append(cfg.Mix, k)
+		}
+	}
 	cfg.Log = stderr
 	cfg.CommandLine = "lab bench " + strings.Join(args, " ")
 	start := time.Now()

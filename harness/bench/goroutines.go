@@ -1,0 +1,254 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"reloadlab/harness/stats"
+	"reloadlab/harness/target"
+)
+
+// goroutineEvery is the pause between two goroutine profiles in the
+// goroutines phase.
+const goroutineEvery = 5 * time.Millisecond
+
+// Stack frames that classify a goroutine in a profile.
+const (
+	frameReload    = "reloadlab/strategies.(*Reloader).Reload" // inside a pipeline run
+	frameStorePkg  = "reloadlab/strategies/store."             // inside the config store
+	frameLockParse = "reloadlab/strategies/store.(*LockParse).ApplyRaw"
+	frameConnServe = "net/http.(*conn).serve"
+)
+
+// lockFrames are the functions a goroutine blocked on a sync lock sits in.
+var lockFrames = []string{"sync.(*RWMutex).RLock", "sync.(*RWMutex).Lock", "sync.(*Mutex).Lock", "sync.(*Mutex).lockSlow"}
+
+// GoroutineSample is what one goroutine profile (debug=1) says.
+type GoroutineSample struct {
+	At           time.Time `json:"at"`             // when the harness received it
+	Total        int       `json:"total"`          // goroutines in the profile
+	InLock       int       `json:"in_lock"`        // blocked in sync.(*RWMutex).RLock/Lock or sync.(*Mutex).Lock
+	InConfigLock int       `json:"in_config_lock"` // of those, waiting on the config store's lock
+	Serving      int       `json:"serving"`        // goroutines of HTTP connections (net/http.(*conn).serve), idle or not
+	Reloading    bool      `json:"reloading"`      // a goroutine was inside a reload pipeline run
+	HoldingParse bool      `json:"holding_parse"`  // a goroutine was parsing inside the store's lock (lockparse)
+}
+
+// Share returns InLock ÷ Total.
+func (g GoroutineSample) Share() float64 {
+	if g.Total == 0 {
+		return math.NaN()
+	}
+	return float64(g.InLock) / float64(g.Total)
+}
+
+// ParseGoroutineProfile reads a goroutine profile in the text format
+// (/debug/pprof/goroutine?debug=1): records of "N @ addresses" followed by
+// "#\taddr\tfunction+off\tfile:line" frames.
+func ParseGoroutineProfile(r io.Reader) (GoroutineSample, error) {
+	var g GoroutineSample
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	count := 0
+	var frames []string
+	flush := func() {
+		if count == 0 {
+			return
+		}
+		g.Total += count
+		inLock, config := false, false
+		for _, f := range frames {
+			if f == frameConnServe {
+				g.Serving += count
+			}
+			for _, lf := range lockFrames {
+				if f == lf {
+					inLock = true
+				}
+			}
+			if strings.HasPrefix(f, frameStorePkg) {
+				config = true
+			}
+			switch f {
+			case frameReload:
+				g.Reloading = true
+			case frameLockParse:
+				g.HoldingParse = true
+			}
+		}
+		if inLock {
+			g.InLock += count
+			if config {
+				g.InConfigLock += count
+			}
+		}
+		count, frames = 0, frames[:0]
+	}
+	sawHeader := false
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "goroutine profile:"):
+			sawHeader = true
+		case strings.HasPrefix(line, "#"):
+			fields := strings.Split(line, "\t")
+			if len(fields) >= 3 && count > 0 {
+				fn := fields[2]
+				if i := strings.LastIndex(fn, "+0x"); i > 0 {
+					fn = fn[:i]
+				}
+				frames = append(frames, fn)
+			}
+		case strings.Contains(line, " @ "):
+			flush()
+			n, err := strconv.Atoi(strings.TrimSpace(line[:strings.Index(line, " @ ")]))
+			if err != nil {
+				return g, fmt.Errorf("bench: goroutine profile record %q: %w", line, err)
+			}
+			count = n
+		}
+	}
+	flush()
+	if err := sc.Err(); err != nil {
+		return g, fmt.Errorf("bench: read goroutine profile: %w", err)
+	}
+	if !sawHeader {
+		return g, fmt.Errorf("bench: not a goroutine profile in the debug=1 text format")
+	}
+	// A goroutine blocked on the lock a parsing holder holds is waiting
+	// for that holder: a holder mid-parse is itself not blocked.
+	return g, nil
+}
+
+// goroutineSampler takes goroutine profiles back to back (a pause apart)
+// until stopped.
+type goroutineSampler struct {
+	cancel  context.CancelFunc
+	done    chan struct{}
+	mu      sync.Mutex
+	samples []GoroutineSample
+	err     error
+}
+
+func startGoroutineSampler(ctx context.Context, c *target.Client, every time.Duration) *goroutineSampler {
+	ctx, cancel := context.WithCancel(ctx)
+	gs := &goroutineSampler{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(gs.done)
+		q := url.Values{"debug": {"1"}}
+		for ctx.Err() == nil {
+			var buf bytes.Buffer
+			if err := c.Profile(ctx, "goroutine", q, &buf); err != nil {
+				if ctx.Err() == nil {
+					gs.fail(err)
+				}
+				return
+			}
+			g, err := ParseGoroutineProfile(&buf)
+			if err != nil {
+				gs.fail(err)
+				return
+			}
+			g.At = time.Now()
+			gs.mu.Lock()
+			gs.samples = append(gs.samples, g)
+			gs.mu.Unlock()
+			select {
+			case <-ctx.Done():
+			case <-time.After(every):
+			}
+		}
+	}()
+	return gs
+}
+
+func (gs *goroutineSampler) fail(err error) {
+	gs.mu.Lock()
+	gs.err = err
+	gs.mu.Unlock()
+}
+
+// stop ends sampling and returns the samples.
+func (gs *goroutineSampler) stop() ([]GoroutineSample, error) {
+	gs.cancel()
+	<-gs.done
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	return gs.samples, gs.err
+}
+
+// GoroutineSummary is what the goroutine profiles of a run say about
+// goroutines blocked on locks while a reload ran and while none did.
+type GoroutineSummary struct {
+	Profiles     int `json:"profiles"`
+	DuringReload int `json:"during_reload"` // profiles that caught a pipeline run in progress
+	DuringParse  int `json:"during_parse"`  // of those, a parse inside the store's lock (lockparse)
+	// ShareDuringReload is the mean share of all goroutines (the runtime's
+	// own and idle connections included, as `go tool pprof` counts them)
+	// that sat in sync.(*RWMutex).RLock/Lock or sync.(*Mutex).Lock, over the
+	// profiles that caught a reload, with a bootstrap interval over those
+	// profiles; ShareSteady is the same over the other profiles.
+	ShareDuringReload stats.Estimate `json:"share_during_reload"`
+	ShareSteady       stats.Estimate `json:"share_steady"`
+	MaxShare          float64        `json:"max_share"`
+	MaxInLock         int            `json:"max_in_lock"`
+	MeanTotal         stats.Num      `json:"mean_total"` // goroutines per profile
+	// ServingShareDuringReload is the mean share of the HTTP connection
+	// goroutines (busy or idle) that sat in a lock, over the profiles that
+	// caught a reload: the same count over a denominator without the
+	// runtime's and the lab's own goroutines.
+	ServingShareDuringReload stats.Estimate `json:"serving_share_during_reload"`
+	ConfigLockShare   stats.Num      `json:"config_lock_share"` // of the goroutines in a lock during reloads, the share waiting on the config store's
+}
+
+// SummarizeGoroutines aggregates goroutine samples.
+func SummarizeGoroutines(samples []GoroutineSample) GoroutineSummary {
+	gs := GoroutineSummary{Profiles: len(samples), ShareDuringReload: stats.NoEstimate(), ShareSteady: stats.NoEstimate(),
+		ServingShareDuringReload: stats.NoEstimate(), ConfigLockShare: stats.Num(math.NaN())}
+	var during, duringServing, steady, totals []float64
+	inLock, inConfig := 0, 0
+	for _, g := range samples {
+		totals = append(totals, float64(g.Total))
+		if g.Reloading {
+			gs.DuringReload++
+			if g.HoldingParse {
+				gs.DuringParse++
+			}
+			during = append(during, g.Share())
+			if g.Serving > 0 {
+				duringServing = append(duringServing, float64(g.InConfigLock)/float64(g.Serving))
+			}
+			inLock += g.InLock
+			inConfig += g.InConfigLock
+			if s := g.Share(); s > gs.MaxShare {
+				gs.MaxShare = s
+			}
+			gs.MaxInLock = max(gs.MaxInLock, g.InLock)
+		} else {
+			steady = append(steady, g.Share())
+		}
+	}
+	gs.MeanTotal = stats.Num(stats.Mean(totals))
+	if len(during) > 0 {
+		gs.ShareDuringReload = stats.MeanCI(during)
+	}
+	if len(duringServing) > 0 {
+		gs.ServingShareDuringReload = stats.MeanCI(duringServing)
+	}
+	if len(steady) > 0 {
+		gs.ShareSteady = stats.MeanCI(steady)
+	}
+	if inLock > 0 {
+		gs.ConfigLockShare = stats.Num(float64(inConfig) / float64(inLock))
+	}
+	return gs
+}
