@@ -53,9 +53,9 @@ type Input struct {
 	Shams      []Shot // sham shots the harness injected directly (calibration burns)
 	Samples    []telemetry.Sample
 	Traces     []TraceWindow
-	// Interval is the time between shots: a KindCost's DipPP is its lost
-	// throughput per shot as a share of it.
-	Interval time.Duration
+	// Sample is the QPS sample a dip is a share of (zero: QPSSample): a
+	// KindCost's DipPP is its lost throughput per shot as a share of it.
+	Sample time.Duration
 	// TargetCPUs is how many CPUs the target ran on (its GOMAXPROCS).
 	TargetCPUs int
 	// Geometry places shot windows (zero: DefaultGeometry).
@@ -84,7 +84,7 @@ type ThroughputSummary struct {
 	Errors      int        `json:"errors"`
 	CapacityRPS float64    `json:"capacity_rps"` // completed requests per second over the phase
 	SteadyRPS   stats.Num  `json:"steady_rps"`   // over every shot's controls
-	IntervalMs  float64    `json:"interval_ms"`
+	SampleMs    float64    `json:"qps_sample_ms"` // the QPS sample a dip is a share of
 	TargetCPUs  int        `json:"target_cpus"`
 	Geometry    Geometry   `json:"geometry"`
 	Kinds       []KindCost `json:"kinds"`  // one per kind (per injected level for burns)
@@ -207,6 +207,9 @@ func Analyze(in Input) Summary {
 	if g == (Geometry{}) {
 		g = DefaultGeometry
 	}
+	if in.Sample <= 0 {
+		in.Sample = QPSSample
+	}
 	shots, unmatched := MatchShots(in.Writes, in.Events)
 	shots = append(shots, in.Shams...)
 	sort.Slice(shots, func(i, j int) bool { return shots[i].Start < shots[j].Start })
@@ -312,12 +315,12 @@ func completionTimes(recs []load.Record) []int64 {
 
 // PhaseEdge is how much of each end of a phase is left out of shot
 // estimates: connection ramp-up and the attack's tail are not steady state.
-func PhaseEdge(d time.Duration) time.Duration { return min(time.Second, d/10) }
+func PhaseEdge(d time.Duration) time.Duration { return min(250*time.Millisecond, d/10) }
 
 func throughput(tp *load.Result, shots []Shot, unmatched map[string]int, in Input, g Geometry) ThroughputSummary {
 	from, to := tp.Began.UnixNano(), tp.Ended.UnixNano()
 	ts := ThroughputSummary{Seconds: tp.Ended.Sub(tp.Began).Seconds(), Requests: len(tp.Recs),
-		IntervalMs: float64(in.Interval) / 1e6, TargetCPUs: in.TargetCPUs, Geometry: g}
+		SampleMs: float64(in.Sample) / 1e6, TargetCPUs: in.TargetCPUs, Geometry: g}
 	ts.Errors = len(tp.Recs) - tp.Completed()
 	ts.CapacityRPS = float64(tp.Completed()) / ts.Seconds
 	edge := int64(PhaseEdge(tp.Ended.Sub(tp.Began)))
@@ -334,7 +337,7 @@ func throughput(tp *load.Result, shots []Shot, unmatched map[string]int, in Inpu
 		if len(by[kind]) == 0 && dropped[kind] == 0 && unmatched[kind] == 0 {
 			continue
 		}
-		kc := Aggregate(kind, by[kind], in.Interval, in.TargetCPUs)
+		kc := Aggregate(kind, by[kind], in.Sample, in.TargetCPUs)
 		kc.Dropped, kc.Unmatched = dropped[kind], unmatched[kind]
 		ts.Kinds = append(ts.Kinds, kc)
 	}
@@ -348,7 +351,7 @@ func throughput(tp *load.Result, shots []Shot, unmatched map[string]int, in Inpu
 	}
 	slices.Sort(lv)
 	for _, l := range lv {
-		ts.Kinds = append(ts.Kinds, Aggregate(KindBurn, levels[l], in.Interval, in.TargetCPUs))
+		ts.Kinds = append(ts.Kinds, Aggregate(KindBurn, levels[l], in.Sample, in.TargetCPUs))
 	}
 	if rk := ts.Kind(KindReload); rk != nil && rk.N > 0 {
 		ts.Stages = Decompose(by, *rk)

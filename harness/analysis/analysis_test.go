@@ -136,14 +136,14 @@ func TestPairedEstimateRecoversAKnownCost(t *testing.T) {
 			t.Parallel()
 			w := world{t0: time.Unix(1_700_000_000, 0), drift: tt.drift, busy: busyEvery(1200*time.Millisecond, 500*time.Millisecond, tt.busy, 7)}
 			writes, events := w.shotEvents([]string{KindReload}, tt.busy)
-			s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, Interval: 500 * time.Millisecond, TargetCPUs: 1})
+			s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, TargetCPUs: 1})
 			rk := s.Throughput.Kind(KindReload)
 			require.NotNil(t, rk)
 			assert.Equal(t, 7, rk.N)
 			want := float64(tt.busy) / 1e6
 			assert.InDelta(t, want, rk.LostMs.Value, want*0.05, "lost ms per reload")
-			assert.InDelta(t, 100*want/500, rk.DipPP.Value, 100*want/500*0.05, "dip = lost ÷ interval")
-			assert.InDelta(t, 100*want/500, float64(rk.PredictedPP), 1e-9, "the pipeline's own CPU predicts the same")
+			assert.InDelta(t, 100*want/1000, rk.DipPP.Value, 100*want/1000*0.05, "dip = lost ÷ the 1 s QPS sample")
+			assert.InDelta(t, 100*want/1000, float64(rk.PredictedPP), 1e-9, "the pipeline's own CPU predicts the same")
 			assert.InDelta(t, 10+tt.drift*3, float64(s.Throughput.SteadyRPS)/1000, 1.5)
 			assert.Len(t, s.Throughput.Shots, 7)
 		})
@@ -158,7 +158,7 @@ func TestShotsThatOverlapAreDropped(t *testing.T) {
 		{100 * ms, 110 * ms}, // inside the trimmed edge of the phase
 	}}
 	writes, events := w.shotEvents([]string{KindReload}, 10*time.Millisecond)
-	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, Interval: time.Second, TargetCPUs: 1})
+	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, TargetCPUs: 1})
 	rk := s.Throughput.Kind(KindReload)
 	require.NotNil(t, rk)
 	assert.Equal(t, 1, rk.N)
@@ -181,7 +181,7 @@ func TestDecomposeWithControls(t *testing.T) {
 	}
 	w := world{t0: t0, busy: busy}
 	writes, events := w.shotEvents(kinds, 0)
-	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, Interval: 450 * time.Millisecond, TargetCPUs: 1})
+	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, TargetCPUs: 1})
 	require.Len(t, s.Throughput.Stages, 4)
 	byName := map[string]Stage{}
 	for _, st := range s.Throughput.Stages {
@@ -240,7 +240,7 @@ func TestBurnLevelsAreSeparateKinds(t *testing.T) {
 		shams = append(shams, Shot{Kind: KindBurn, Injected: l, Start: t0.UnixNano() + from, End: t0.UnixNano() + from + int64(l)})
 	}
 	w := world{t0: t0, busy: busy}
-	s := Analyze(Input{Throughput: w.phase(), Shams: shams, Interval: 500 * time.Millisecond, TargetCPUs: 1})
+	s := Analyze(Input{Throughput: w.phase(), Shams: shams, TargetCPUs: 1})
 	var got []time.Duration
 	for _, k := range s.Throughput.Kinds {
 		require.Equal(t, KindBurn, k.Kind)
@@ -269,7 +269,7 @@ func TestAnalyzeLatencySplitsAndCorrects(t *testing.T) {
 	writes := []Write{{Version: 2, Kind: KindReload, Hash: h, Start: t0.Add(1990 * time.Millisecond), End: t0.Add(1991 * time.Millisecond)}}
 	events := []strategies.Event{{Outcome: strategies.Applied, Version: 2, Hash: h, ReadStart: t0.Add(2 * time.Second),
 		Finished: t0.Add(2030 * time.Millisecond), ApplyStart: t0.Add(2029 * time.Millisecond), ApplyEnd: t0.Add(2030 * time.Millisecond)}}
-	s := Analyze(Input{Latency: lp, Writes: writes, Events: events, Interval: time.Second, TargetCPUs: 1})
+	s := Analyze(Input{Latency: lp, Writes: writes, Events: events, TargetCPUs: 1})
 	l := s.Latency
 	assert.InDelta(t, 1, l.Window.P99, 0.001, "measured latency hides the stall")
 	assert.Greater(t, l.WindowCorrected.P99, 40.0, "corrected latency shows it")
@@ -301,7 +301,7 @@ func TestAnalyzeSamples(t *testing.T) {
 		smp.GCCPU = gc
 		samples = append(samples, smp)
 	}
-	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, Samples: samples, Interval: time.Second, TargetCPUs: 1})
+	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, Samples: samples, TargetCPUs: 1})
 	assert.Equal(t, 70.0, s.Blocked.Window.Peak)
 	assert.Equal(t, 40.0, s.Blocked.Steady.Peak)
 	assert.Zero(t, s.GC.Steady.Count)
@@ -337,7 +337,7 @@ func TestSchedWaitSplit(t *testing.T) {
 		}
 		samples = append(samples, smp)
 	}
-	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, Samples: samples, Interval: time.Second, TargetCPUs: 1})
+	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, Samples: samples, TargetCPUs: 1})
 	assert.InDelta(t, 2, s.SchedWait.Steady.P99Us, 1e-9)
 	assert.InDelta(t, 16000, s.SchedWait.Window.MaxUs, 1e-6, "a parse holding the only CPU shows as a long runnable wait")
 	assert.Greater(t, s.SchedWait.Window.P99Us, s.SchedWait.Steady.P99Us)

@@ -32,13 +32,14 @@
 // window or control overlaps another shot's window, or the trimmed edges
 // of the phase (PhaseEdge), is dropped and counted.
 //
-// The QPS dip of a kind is its lost throughput per shot as a share of the
-// interval between shots, in percentage points: dip = lost ÷ interval. It
-// is what a load test with one such reload every interval loses, and it
-// can be checked against the target's own accounting: the pipeline's CPU
-// per stage (strategies.StageCPU, per-thread CPU clock) ÷ interval ÷ target
-// CPUs predicts it, and the GC CPU the runtime reports in windows minus
-// controls adds the garbage's share.
+// The QPS dip of a kind is its lost throughput per shot as a share of one
+// QPS sample (QPSSample, 1 s: load testers print QPS per second), in
+// percentage points: dip = lost ÷ 1 s, how much lower the second that
+// holds one reload comes out. (With one reload every T, a whole test loses
+// lost ÷ T.) It can be checked against the target's own accounting: the
+// pipeline's CPU per stage (strategies.StageCPU, per-thread CPU clock) ÷
+// 1 s ÷ target CPUs predicts it, and the GC CPU the runtime reports in
+// windows minus controls adds the garbage's share.
 //
 // # Other definitions
 //

@@ -58,6 +58,11 @@ type Geometry struct {
 
 // DefaultGeometry is the geometry every bench, compare and calibrate run
 // uses.
+
+// QPSSample is the QPS sample a dip is a share of: one second, the
+// granularity at which load testers print QPS. A reload that costs 3 ms of
+// the target's throughput makes the second that holds it 0.3% lower.
+const QPSSample = time.Second
 var DefaultGeometry = Geometry{Lead: 20 * time.Millisecond, Tail: 100 * time.Millisecond}
 
 // shotSpans is one shot's window and controls.
@@ -231,9 +236,10 @@ type KindCost struct {
 	// LostMs is the mean lost throughput per shot, in ms of the target's
 	// whole capacity, with a 95% interval over the shots (stats.MeanCI).
 	LostMs stats.Estimate `json:"lost_ms"`
-	// DipPP is LostMs as a share of the interval between reloads, in
-	// percentage points: the QPS dip of a load test with one such shot
-	// every interval.
+	// DipPP is LostMs as a share of the QPS sample (QPSSample unless the
+	// caller chose otherwise), in percentage points: how much lower the
+	// QPS a load tester prints for the second that holds one such shot
+	// comes out.
 	DipPP stats.Estimate `json:"dip_pp"`
 	SDMs  stats.Num      `json:"sd_ms"` // per-shot standard deviation of LostMs
 	// CPU is the target's own per-stage accounting, mean per shot.
@@ -249,9 +255,9 @@ type KindCost struct {
 }
 
 // Aggregate pools shot costs of one kind (and one injected level, for
-// burns) into a KindCost at the given interval between shots and target
-// CPU count.
-func Aggregate(kind string, costs []ShotCost, interval time.Duration, cpus int) KindCost {
+// burns) into a KindCost; sample is the QPS sample a dip is a share of,
+// cpus the target's CPU count.
+func Aggregate(kind string, costs []ShotCost, sample time.Duration, cpus int) KindCost {
 	kc := KindCost{Kind: kind, LostMs: stats.NoEstimate(), DipPP: stats.NoEstimate(), GCMs: stats.NoEstimate(),
 		SDMs: stats.Num(math.NaN()), WindowMs: stats.Num(math.NaN()), PredictedPP: stats.Num(math.NaN()), PredictedWithGCPP: stats.Num(math.NaN())}
 	var lost, gc, win []float64
@@ -277,8 +283,8 @@ func Aggregate(kind string, costs []ShotCost, interval time.Duration, cpus int) 
 	kc.LostMs = stats.MeanCI(lost)
 	kc.SDMs = stats.Num(stats.StdDev(lost))
 	kc.GCMs = stats.MeanCI(gc)
-	if interval > 0 {
-		pp := 100 / (float64(interval) / 1e6)
+	if sample > 0 {
+		pp := 100 / (float64(sample) / 1e6)
 		kc.DipPP = kc.LostMs.Scale(pp)
 		if cpus > 0 {
 			kc.PredictedPP = stats.Num(kc.CPU.Total / float64(cpus) * pp)

@@ -32,6 +32,15 @@ const (
 	DefaultWork = 500 * time.Microsecond
 )
 
+// Fractions are the phases' lengths as shares of a run's duration.
+type Fractions struct {
+	Warmup, Throughput, Latency, Diagnosis, Goroutines float64
+}
+
+// DefaultFractions split a bench run: warmup 1/12, throughput 1/3, latency
+// 1/3, diagnosis 1/6, goroutines 1/12.
+var DefaultFractions = Fractions{Warmup: 1.0 / 12, Throughput: 1.0 / 3, Latency: 1.0 / 3, Diagnosis: 1.0 / 6, Goroutines: 1.0 / 12}
+
 // DefaultMix is the throughput phase's mix of shot kinds: every block of
 // four writes holds two reloads, one identical rewrite and one rejected
 // parse, in a random order. The controls split a reload's cost into its
@@ -55,6 +64,7 @@ type Config struct {
 	TargetCPUs     []int         // CPUs for the target (default: target.Split)
 	LoadCPUs       []int         // CPUs for the load generator and the harness (default: target.Split)
 	NoGoroutines   bool          // skip the goroutine-profile phase
+	Fractions      Fractions     // phase lengths as shares of Duration (zero: DefaultFractions)
 	Duration       time.Duration // all phases together; phases are fixed fractions
 	Quick          bool          // Duration = QuickDuration (unless Duration is set)
 	Workers        int           // closed-model workers
@@ -171,18 +181,28 @@ func resolve(cfg Config) (resolved, error) {
 	if err := checkCPUs(cfg.TargetCPUs, cfg.LoadCPUs); err != nil {
 		return resolved{}, err
 	}
-	d := cfg.Duration
+	if cfg.Fractions == (Fractions{}) {
+		cfg.Fractions = DefaultFractions
+	}
+	f := cfg.Fractions
+	if f.Throughput <= 0 || f.Latency <= 0 || f.Warmup < 0 || f.Diagnosis < 0 || f.Goroutines < 0 {
+		return resolved{}, fmt.Errorf("bench: phase fractions %+v: throughput and latency must be positive, the others not negative", f)
+	}
+	d := float64(cfg.Duration)
 	reloads := []string{analysis.KindReload}
 	r := resolved{Config: cfg, strategy: s, pattern: p}
-	r.phases = []phaseSpec{
-		{Name: "warmup", Duration: d / 12, Mix: reloads},
-		{Name: "throughput", Duration: d / 3, Mix: cfg.Mix},
-		{Name: "latency", Duration: d / 3, Open: true, Mix: reloads},
+	add := func(name string, frac float64, open bool, mix []string) {
+		if frac > 0 {
+			r.phases = append(r.phases, phaseSpec{Name: name, Duration: time.Duration(frac * d), Open: open, Mix: mix})
+		}
 	}
+	add("warmup", f.Warmup, false, reloads)
+	add("throughput", f.Throughput, false, cfg.Mix)
+	add("latency", f.Latency, true, reloads)
 	if !cfg.NoDiagnosis {
-		r.phases = append(r.phases, phaseSpec{Name: "diagnosis", Duration: d / 6, Open: true, Mix: reloads})
+		add("diagnosis", f.Diagnosis, true, reloads)
 		if !cfg.NoGoroutines {
-			r.phases = append(r.phases, phaseSpec{Name: "goroutines", Duration: d / 12, Mix: reloads})
+			add("goroutines", f.Goroutines, false, reloads)
 		}
 	}
 	return r, nil

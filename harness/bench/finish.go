@@ -60,7 +60,7 @@ func (rn *run) finish(ctx context.Context, final debugapi.ReloadStatus, samples 
 	}
 	traces := rn.traceWindows(diag, events)
 	sum := analysis.Analyze(analysis.Input{Throughput: tp, Latency: lat, Events: events, Writes: writes, Samples: samples, Traces: traces,
-		Interval: r.ReloadEvery, TargetCPUs: final.GOMAXPROCS})
+		Sample: analysis.QPSSample, TargetCPUs: final.GOMAXPROCS})
 	s := Summary{
 		Strategy: r.strategy.Name, Store: r.strategy.Store, Trigger: r.strategy.Trigger, Pattern: r.pattern.Name,
 		Keys: r.Keys, KeysPerRequest: r.KeysPerRequest, ReloadEvery: r.ReloadEvery.String(),
@@ -277,7 +277,7 @@ func verdict(s Summary) (string, []string) {
 	case rk == nil || rk.N == 0:
 		b.WriteString("the QPS dip could not be measured (no usable reload in the throughput phase)")
 	default:
-		b.WriteString(dipClause(*rk, tp.IntervalMs))
+		b.WriteString(dipClause(*rk))
 		if stats.Finite(float64(rk.PredictedPP)) {
 			fmt.Fprintf(&b, " (the target's own CPU accounting predicts %.2f pp, %.2f pp with the GC it triggers)", float64(float64(rk.PredictedPP)), float64(float64(rk.PredictedWithGCPP)))
 		}
@@ -331,15 +331,15 @@ func verdict(s Summary) (string, []string) {
 }
 
 // dipClause says what a reload costs, worded by where its interval lies.
-func dipClause(k analysis.KindCost, intervalMs float64) string {
+func dipClause(k analysis.KindCost) string {
 	l, d := k.LostMs, k.DipPP
 	switch {
 	case l.Lo > 0:
-		return fmt.Sprintf("a reload costs %.1f ms of throughput (95%% CI %.1f…%.1f, %d reloads), a %.2f pp QPS dip at one reload every %.0f ms (CI %.2f…%.2f)", l.Value, l.Lo, l.Hi, k.N, d.Value, intervalMs, d.Lo, d.Hi)
+		return fmt.Sprintf("a reload costs %.1f ms of throughput (95%% CI %.1f…%.1f, %d reloads): the second that holds it serves %.2f%% fewer requests (CI %.2f…%.2f pp)", l.Value, l.Lo, l.Hi, k.N, d.Value, d.Lo, d.Hi)
 	case l.Hi < 0:
 		return fmt.Sprintf("throughput was higher around reloads by %.1f ms (95%% CI %.1f…%.1f, %d reloads): no cost measured", -l.Value, -l.Hi, -l.Lo, k.N)
 	case l.Valid():
-		return fmt.Sprintf("no measurable QPS dip: %.1f ms per reload, 95%% CI %.1f…%.1f spans zero (%d reloads; %.2f ± %.2f pp at one reload every %.0f ms)", l.Value, l.Lo, l.Hi, k.N, d.Value, d.HalfWidth(), intervalMs)
+		return fmt.Sprintf("no measurable QPS dip: %.1f ms per reload, 95%% CI %.1f…%.1f spans zero (%d reloads; %.2f ± %.2f pp of a 1-second QPS sample)", l.Value, l.Lo, l.Hi, k.N, d.Value, d.HalfWidth())
 	}
 	return fmt.Sprintf("%d reload(s), too few for an interval", k.N)
 }
@@ -364,8 +364,8 @@ func costNote(k analysis.KindCost, tp analysis.ThroughputSummary) string {
 			b.WriteString("; the measured dip is above it: the reload costs throughput beyond its own CPU (cache effects, queueing, scheduler delays).")
 		}
 	}
-	if need := stats.RequiredN(float64(k.SDMs), 0.3*tp.IntervalMs/100); stats.Finite(need) {
-		fmt.Fprintf(&b, " A ±0.3 pp interval would need about %.0f reloads at this noise.", need)
+	if need := stats.RequiredN(float64(k.SDMs), 0.3*tp.SampleMs/100); stats.Finite(need) {
+		fmt.Fprintf(&b, " The interval is ±%.2f pp; ±0.3 pp (%.1f ms) would need about %.0f reloads at this noise.", k.DipPP.HalfWidth(), 0.3*tp.SampleMs/100, need)
 	}
 	return b.String()
 }

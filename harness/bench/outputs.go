@@ -192,7 +192,7 @@ func summaryMarkdown(s Summary, timings []phaseTiming, diag *diagnosis) string {
 	tp := r.Throughput
 	fmt.Fprintf(&b, "## What a reload costs (closed model at saturation: capacity %.0f req/s)\n\n", tp.CapacityRPS)
 	if len(tp.Kinds) > 0 {
-		b.WriteString("| shot | n (dropped, unmatched) | lost throughput per shot | QPS dip at one every interval | target's CPU per shot (read / parse / apply) | GC CPU, window − control | predicted dip (CPU; + GC) |\n|---|---|---|---|---|---|---|\n")
+		b.WriteString("| shot | n (dropped, unmatched) | lost throughput per shot | QPS dip (share of a 1 s QPS sample) | target's CPU per shot (read / parse / apply) | GC CPU, window − control | predicted dip (CPU; + GC) |\n|---|---|---|---|---|---|---|\n")
 		for _, k := range tp.Kinds {
 			name := k.Kind
 			if k.Kind == analysis.KindBurn {
@@ -201,7 +201,7 @@ func summaryMarkdown(s Summary, timings []phaseTiming, diag *diagnosis) string {
 			fmt.Fprintf(&b, "| %s | %d (%d, %d) | %s ms | %s pp | %.3f ms (%.3f / %.3f / %.3f) | %s ms | %.2f; %.2f pp |\n",
 				name, k.N, k.Dropped, k.Unmatched, est(k.LostMs, 2), est(k.DipPP, 2), k.CPU.Total, k.CPU.Read, k.CPU.Parse, k.CPU.Apply, est(k.GCMs, 2), float64(float64(k.PredictedPP)), float64(float64(k.PredictedWithGCPP)))
 		}
-		b.WriteString("\nShots: `reload` writes a new version; `identical` rewrites the serving content (the pipeline notices, reads and hashes it, and drops it); `reject` writes a version that parses to its last line and fails validation there (a duplicate key). The dip is lost throughput per shot ÷ the interval between shots.\n\n")
+		b.WriteString("\nShots: `reload` writes a new version; `identical` rewrites the serving content (the pipeline notices, reads and hashes it, and drops it); `reject` writes a version that parses to its last line and fails validation there (a duplicate key). The dip is lost throughput per shot ÷ the 1 s QPS sample that holds it (with one shot every T, a whole test loses lost ÷ T).\n\n")
 	}
 	if len(tp.Stages) > 0 {
 		b.WriteString("| stage | lost throughput per reload (from controls) | from | the target's CPU per reload |\n|---|---|---|---|\n")

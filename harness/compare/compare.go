@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -20,9 +21,13 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultRepeat        = 5
-	QuickRepeat          = 4 // the fewest rounds for which Mann-Whitney U can reach p < 0.05
-	DefaultRunDuration   = 30 * time.Second
+	// DefaultRepeat is 6 rounds: with fewer, Mann-Whitney U against the
+	// baseline cannot reach p < 0.05 after Holm's adjustment over eight
+	// strategies (its smallest p for 5 against 5 is 0.008 > 0.05/8), and a
+	// median has no 95% interval.
+	DefaultRepeat        = 6
+	QuickRepeat          = 4 // the fewest rounds for which Mann-Whitney U can reach p < 0.05 unadjusted
+	DefaultRunDuration   = 24 * time.Second
 	QuickRunDuration     = 6 * time.Second
 	DefaultBaseline      = "atomic"
 	DefaultOut           = "results/compare"
@@ -40,6 +45,9 @@ type Config struct {
 	ReloadEvery time.Duration // write interval (bench default)
 	Pattern     string        // write pattern (bench default)
 	Rate        int           // open-model rate; 0 = calibrate once on the baseline
+	Work        time.Duration // CPU per request in the target (bench.Config.Work)
+	TargetCPUs  []int         // CPUs of the target (bench.Config.TargetCPUs)
+	LoadCPUs    []int         // CPUs of the load generator (bench.Config.LoadCPUs)
 	Sweep       string        // "", "keys" or "rate"
 	Out         string        // default results/compare, or results/compare-sweep-<sweep>
 	Log         io.Writer
@@ -61,24 +69,30 @@ func SweepValues(sweep string) ([]string, error) {
 
 // Run is the whole comparison's result (summary.json).
 type Run struct {
-	Baseline    string        `json:"baseline"`
-	Strategies  []string      `json:"strategies"`
-	Repeat      int           `json:"repeat"`
-	RunDuration string        `json:"run_duration"`
-	Keys        int           `json:"keys"`
-	ReloadEvery string        `json:"reload_every"`
-	Pattern     string        `json:"pattern"`
-	Rate        int           `json:"rate_rps"`
-	RateSource  string        `json:"rate_source"`
-	Sweep       string        `json:"sweep,omitempty"`
-	Points      []Point       `json:"points"` // one per sweep value (one without a sweep)
-	Machine     machine.Info  `json:"machine"`
-	Command     string        `json:"command"`
-	Started     time.Time     `json:"started"`
-	Elapsed     string        `json:"elapsed"`
-	Metrics     []MetricInfo  `json:"metrics"`
-	Warnings    []string      `json:"warnings,omitempty"`
-	timelines   []timelineRow // last round of the first point, for the figure
+	Baseline    string          `json:"baseline"`
+	Strategies  []string        `json:"strategies"`
+	Repeat      int             `json:"repeat"`
+	RunDuration string          `json:"run_duration"`
+	Keys        int             `json:"keys"`
+	ReloadEvery string          `json:"reload_every"`
+	Pattern     string          `json:"pattern"`
+	Rate        int             `json:"rate_rps"`
+	RateSource  string          `json:"rate_source"`
+	Utilization float64         `json:"utilization"` // the open-model rate ÷ the calibration run's capacity
+	RequestWork string          `json:"request_work"`
+	TargetCPUs  []int           `json:"target_cpus"`
+	LoadCPUs    []int           `json:"load_cpus"`
+	SharedCPUs  bool            `json:"shared_cpus"`
+	Fractions   bench.Fractions `json:"phase_fractions"`
+	Sweep       string          `json:"sweep,omitempty"`
+	Points      []Point         `json:"points"` // one per sweep value (one without a sweep)
+	Machine     machine.Info    `json:"machine"`
+	Command     string          `json:"command"`
+	Started     time.Time       `json:"started"`
+	Elapsed     string          `json:"elapsed"`
+	Metrics     []MetricInfo    `json:"metrics"`
+	Warnings    []string        `json:"warnings,omitempty"`
+	timelines   []timelineRow   // last round of the first point, for the figure
 }
 
 // MetricInfo describes a metric in summary.json.
@@ -91,6 +105,7 @@ type Point struct {
 	Value   string                     `json:"value,omitempty"` // the swept value
 	Order   [][]string                 `json:"order"`           // the run order of each round
 	Metrics map[string]*MetricResult   `json:"metrics"`         // by Metric.Name
+	Dip     *DipComparison             `json:"dip"`             // every round's reloads pooled
 	Runs    map[string][]bench.Summary `json:"-"`
 }
 
@@ -104,6 +119,10 @@ type timelineRow struct {
 	name   string
 	series analysis.Series
 }
+
+// RunFractions split each run of a comparison: the QPS dip needs many
+// reloads in the closed-model phase, so it gets half the run; no diagnosis.
+var RunFractions = bench.Fractions{Warmup: 1.0 / 12, Throughput: 1.0 / 2, Latency: 1.0 / 4}
 
 // aaName labels the baseline's second run of each round.
 func aaName(baseline string) string { return baseline + " (A/A)" }
@@ -144,8 +163,21 @@ func Compare(ctx context.Context, cfg Config) (*Run, error) {
 	}
 	base := bench.Config{
 		Keys: cfg.Keys, ReloadEvery: cfg.ReloadEvery, Pattern: cfg.Pattern, Duration: cfg.RunDuration,
-		NoDiagnosis: true, TargetBinary: bin, Rate: cfg.Rate,
+		NoDiagnosis: true, TargetBinary: bin, Rate: cfg.Rate, Work: cfg.Work,
+		TargetCPUs: cfg.TargetCPUs, LoadCPUs: cfg.LoadCPUs, Fractions: RunFractions,
 	}
+	run.Fractions = RunFractions
+	run.RequestWork = bench.DefaultWork.String()
+	if cfg.Work < 0 {
+		run.RequestWork = "0s"
+	} else if cfg.Work > 0 {
+		run.RequestWork = cfg.Work.String()
+	}
+	run.TargetCPUs, run.LoadCPUs = cfg.TargetCPUs, cfg.LoadCPUs
+	if len(cfg.TargetCPUs) == 0 {
+		run.LoadCPUs, run.TargetCPUs = target.Split(runtime.NumCPU())
+	}
+	run.SharedCPUs = bench.Shared(run.TargetCPUs, run.LoadCPUs)
 	if cfg.Rate == 0 {
 		log("calibrating the open-model rate on %s", cfg.Baseline)
 		c := base
@@ -154,7 +186,10 @@ func Compare(ctx context.Context, cfg Config) (*Run, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compare: calibration: %w", err)
 		}
-		base.Rate, run.Rate, run.RateSource = rep.Rate, rep.Rate, "probed once on the baseline (bench's upward probe), then fixed for every run"
+		base.Rate, run.Rate, run.RateSource = rep.Rate, rep.Rate, "probed once on the baseline (two thirds of the highest rate a short probe did not saturate), then fixed for every run"
+		if c := rep.Summary.Results.Throughput.CapacityRPS; c > 0 {
+			run.Utilization = float64(rep.Rate) / c
+		}
 		log("open-model rate fixed at %d req/s", rep.Rate)
 	} else {
 		run.Rate, run.RateSource = cfg.Rate, "set with -rate"
@@ -204,6 +239,7 @@ func Compare(ctx context.Context, cfg Config) (*Run, error) {
 			}
 		}
 		pt.Metrics = aggregate(pt.Runs, cfg.Strategies, cfg.Baseline)
+		pt.Dip = poolDips(pt.Runs, cfg.Strategies, cfg.Baseline)
 		run.Points = append(run.Points, pt)
 	}
 	run.Elapsed = time.Since(run.Started).Round(time.Second).String()
@@ -298,7 +334,8 @@ func rawDir(sweep, v string, round int, name string) string {
 	return d
 }
 
-// aggregate computes every metric's statistics at one point.
+// aggregate computes every metric's statistics at one point: each metric's
+// comparisons against the baseline form one family for Holm's adjustment.
 func aggregate(runs map[string][]bench.Summary, strats []string, baseline string) map[string]*MetricResult {
 	out := map[string]*MetricResult{}
 	for _, m := range metrics {
@@ -310,17 +347,11 @@ func aggregate(runs map[string][]bench.Summary, strats []string, baseline string
 			return vs
 		}
 		mr := &MetricResult{Strategies: map[string]*Stat{}, Noise: noiseFloor(values(baseline), values(aaName(baseline)))}
-		baseStat := summarize(values(baseline))
 		for _, name := range strats {
 			st := summarize(values(name))
-			if name == baseline {
-				st.Verdict = "baseline"
-				st.Ratio, st.Diff, st.P = 1, 0, 1
-			} else {
-				judge(&st, baseStat, mr.Noise, m.Better)
-			}
 			mr.Strategies[name] = &st
 		}
+		judgeFamily(mr.Strategies, strats, baseline, mr.Noise, m.Better)
 		out[m.Name] = mr
 	}
 	return out

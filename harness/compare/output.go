@@ -14,6 +14,7 @@ import (
 
 	"reloadlab/harness/plots"
 	"reloadlab/harness/results"
+	"reloadlab/harness/stats"
 )
 
 // write writes every output of the comparison into the stage.
@@ -131,9 +132,93 @@ func cell(st *Stat) string {
 		if finite(st.Ratio) {
 			r = fmt.Sprintf(" ×%.2f", st.Ratio)
 		}
-		return fmt.Sprintf("%s%s **%s** (p=%.3f)", s, r, st.Verdict, st.P)
+		return fmt.Sprintf("%s%s **%s** (p=%.3f, Holm %.3f)", s, r, st.Verdict, st.P, st.PHolm)
 	}
 	return s + " ~"
+}
+
+// floorCell renders a noise floor as the ratios it allows: +up% / −down%.
+func floorCell(nf NoiseFloor) string {
+	if !finite(float64(nf.Log)) {
+		return fmt.Sprintf("±%s (absolute)", format(nf.Absolute))
+	}
+	up, down := stats.FloorPercent(float64(nf.Log))
+	return fmt.Sprintf("+%.0f%% / −%.0f%%", up, down)
+}
+
+// estCell renders an estimate as "v [lo, hi]".
+func estCell(e stats.Estimate) string {
+	if !finite(e.Value) {
+		return "–"
+	}
+	if !e.Valid() {
+		return format(e.Value)
+	}
+	return fmt.Sprintf("%s [%s, %s]", format(e.Value), format(e.Lo), format(e.Hi))
+}
+
+// dipTable renders the pooled QPS dip of every strategy.
+func dipTable(b *strings.Builder, run *Run, dc *DipComparison) {
+	if dc == nil {
+		return
+	}
+	fmt.Fprintf(b, "### QPS dip: every round's reloads pooled\n\n")
+	fmt.Fprintf(b, "Each reload's window is compared with adjacent steady time of the same length in the closed-model phase (package analysis); lost throughput per reload is averaged over every round's reloads, with a 95%% interval over reloads. The dip is that loss as a share of one %.0f ms QPS sample (the second that holds the reload). A/A: `%s` against its own repeat differs by %s pp; the **A/A floor** (half-width of that difference's interval: the smallest difference between two strategies this comparison resolves) is **±%.2f pp**; the widest single strategy's interval is ±%.2f pp. Differences from the baseline: normal approximation of the pooled difference, Holm-adjusted across the strategies.\n\n",
+		dc.SampleMs, run.Baseline, estCell(dc.AADiff), float64(dc.AAFloorPP), float64(dc.WidestPP))
+	b.WriteString("| strategy | reloads (dropped) | lost per reload (ms) | QPS dip (pp) | predicted from the target's CPU (pp; + GC) | vs baseline (pp) | verdict |\n|---|---|---|---|---|---|---|\n")
+	names := append(append([]string(nil), run.Strategies...), aaName(run.Baseline))
+	for _, name := range names {
+		ds := dc.Strategies[name]
+		if ds == nil {
+			continue
+		}
+		r := ds.Reload
+		vs, verdict := "–", ds.Verdict
+		switch {
+		case name == aaName(run.Baseline):
+			vs, verdict = estCell(dc.AADiff), "A/A"
+		case ds.Verdict != "baseline":
+			vs = fmt.Sprintf("%s, p=%.3f (Holm %.3f)", estCell(ds.Diff), float64(ds.P), float64(ds.PHolm))
+		}
+		if verdict == "better" || verdict == "worse" {
+			verdict = "**" + verdict + "**"
+		}
+		fmt.Fprintf(b, "| %s | %d (%d) | %s | %s | %s; %s | %s | %s |\n", name, r.N, r.Dropped, estCell(r.LostMs), estCell(r.DipPP),
+			format(float64(r.PredictedPP)), format(float64(r.PredictedWithGCPP)), vs, verdict)
+	}
+	b.WriteString("\n### Where the dip comes from (per reload, ms of throughput; the target's own CPU accounting in parentheses)\n\n")
+	b.WriteString("Controls in the same rounds: `identical` rewrites (noticed, read, hashed, dropped), `reject` parses (parsed to the last line, rejected); stages are differences between kinds. CPU: the pipeline's per-thread CPU clock per stage; GC: the runtime's GC CPU in windows minus controls.\n\n| stage |")
+	for _, name := range run.Strategies {
+		fmt.Fprintf(b, " %s |", name)
+	}
+	b.WriteString("\n|---|")
+	for range run.Strategies {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	stageNames := []string{"notice + read + hash", "parse + validate", "apply / swap", "garbage collection"}
+	for i, sn := range stageNames {
+		fmt.Fprintf(b, "| %s |", sn)
+		for _, name := range run.Strategies {
+			ds := dc.Strategies[name]
+			if ds == nil || i >= len(ds.Stages) {
+				b.WriteString(" – |")
+				continue
+			}
+			st := ds.Stages[i]
+			fmt.Fprintf(b, " %s (%s) |", estCell(st.FromControls), format(float64(st.CPUMs)))
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(b, "| whole reload |")
+	for _, name := range run.Strategies {
+		if ds := dc.Strategies[name]; ds != nil {
+			fmt.Fprintf(b, " %s (%s) |", estCell(ds.Reload.LostMs), format(ds.Reload.CPU.Total))
+		} else {
+			b.WriteString(" – |")
+		}
+	}
+	b.WriteString("\n\n")
 }
 
 func markdown(run *Run) string {
@@ -141,18 +226,23 @@ func markdown(run *Run) string {
 	b.WriteString("# Strategy comparison\n\n")
 	fmt.Fprintf(&b, "Made by `%s` on %s (%s, Linux %s, %s, %d CPUs), commit `%s`, in %s.\n\n",
 		run.Command, run.Started.Format("2006-01-02"), run.Machine.CPU, run.Machine.Kernel, run.Machine.GoVersion, run.Machine.NumCPU, run.Machine.Commit, run.Elapsed)
-	fmt.Fprintf(&b, "%d rounds; each round runs every strategy once in a rotated order, plus `%s` a second time (the A/A pair, whose difference is the noise floor). Each run: `lab bench` for %s (warm-up, closed-model throughput, open-model latency at a fixed %d req/s — %s), %d keys, a write every %s with the `%s` pattern, no diagnosis phase.\n\n",
-		run.Repeat, run.Baseline, run.RunDuration, run.Rate, run.RateSource, run.Keys, run.ReloadEvery, run.Pattern)
-	b.WriteString("Cells: median [confidence interval] over the rounds; `~` = no difference from the baseline (Mann-Whitney U p ≥ 0.05, or within the A/A noise floor); **better**/**worse** with the ratio of medians and p. ")
-	if run.Repeat < 6 {
-		fmt.Fprintf(&b, "With %d rounds a 95%% interval for a median does not exist; the interval shown is [min, max], a %.1f%% interval.", run.Repeat, 100*MinMaxCoverage(run.Repeat))
+	cpus := fmt.Sprintf("target on CPUs %v, load generator on CPUs %v", run.TargetCPUs, run.LoadCPUs)
+	if run.SharedCPUs {
+		cpus += " (**shared**: the two processes compete for the same CPUs; every figure mixes their costs)"
 	}
-	b.WriteString("\n\n")
+	fmt.Fprintf(&b, "%d rounds; each round runs every strategy once in a rotated order, plus `%s` a second time (the A/A pair, whose difference is the noise floor). Each run: `lab bench` for %s (warm-up %.0f%%, closed-model throughput %.0f%% with reloads and their controls, open-model latency %.0f%% at a fixed %d req/s = %.0f%% of the baseline's capacity — %s), %d keys, a write every %s with the `%s` pattern, %s of CPU work per request, %s, no diagnosis phase.\n\n",
+		run.Repeat, run.Baseline, run.RunDuration, 100*run.Fractions.Warmup, 100*run.Fractions.Throughput, 100*run.Fractions.Latency, run.Rate, 100*run.Utilization, run.RateSource, run.Keys, run.ReloadEvery, run.Pattern, run.RequestWork, cpus)
 	for _, pt := range run.Points {
 		if run.Sweep != "" {
 			fmt.Fprintf(&b, "## %s = %s\n\n", sweepKey(run.Sweep), pt.Value)
 		}
-		b.WriteString("| metric | A/A noise floor |")
+		dipTable(&b, run, pt.Dip)
+		b.WriteString("### Every other metric: median over rounds\n\n")
+		b.WriteString("Cells: median [confidence interval] over the rounds; `~` = no difference from the baseline; **better**/**worse** with the ratio of medians, the Mann-Whitney U p and its Holm-adjusted value. ")
+		if run.Repeat < 6 {
+			fmt.Fprintf(&b, "With %d rounds a 95%% interval for a median does not exist; the interval shown is [min, max], a %.1f%% interval. ", run.Repeat, 100*MinMaxCoverage(run.Repeat))
+		}
+		b.WriteString("\n\n| metric | A/A noise floor |")
 		for _, s := range run.Strategies {
 			fmt.Fprintf(&b, " %s |", s)
 		}
@@ -163,13 +253,13 @@ func markdown(run *Run) string {
 		b.WriteString("\n")
 		for _, m := range metrics {
 			mr := pt.Metrics[m.Name]
-			fmt.Fprintf(&b, "| %s (%s, %s is better) | ±%.0f%% |", m.Title, m.Unit, m.Better, 100*mr.Noise.Relative)
+			fmt.Fprintf(&b, "| %s (%s, %s is better) | %s |", m.Title, m.Unit, m.Better, floorCell(mr.Noise))
 			for _, s := range run.Strategies {
 				fmt.Fprintf(&b, " %s |", cell(mr.Strategies[s]))
 			}
 			b.WriteString("\n")
 		}
-		b.WriteString("\nDifferences from the baseline that are real (p < 0.05 and beyond the A/A noise floor):\n\n")
+		fmt.Fprintf(&b, "\nA difference is real when its Holm-adjusted p < %.2f — each metric's comparisons against `%s` are one family, so with %d strategies a raw p must clear a stricter bar — *and* the ratio of medians lies beyond the A/A noise floor on the log scale (the largest |ln(A/A′)| of the rounds, shown as the ratios it allows above and below 1; symmetric, so a lower-is-better metric can improve past a floor above 100%%). Real differences:\n\n", Alpha, run.Baseline, len(run.Strategies)-1)
 		n := 0
 		for _, m := range metrics {
 			mr := pt.Metrics[m.Name]
@@ -183,8 +273,17 @@ func markdown(run *Run) string {
 				if finite(st.Ratio) {
 					ratio = fmt.Sprintf(", ×%.2f", st.Ratio)
 				}
-				fmt.Fprintf(&b, "- %s: %s is %s than %s (%s vs %s %s%s, p=%.3f, noise floor ±%.0f%%)\n", m.Title, s, st.Verdict, run.Baseline,
-					format(st.Median), format(mr.Strategies[run.Baseline].Median), m.Unit, ratio, st.P, 100*mr.Noise.Relative)
+				fmt.Fprintf(&b, "- %s: %s is %s than %s (%s vs %s %s%s, p=%.3f, Holm %.3f, noise floor %s)\n", m.Title, s, st.Verdict, run.Baseline,
+					format(st.Median), format(mr.Strategies[run.Baseline].Median), m.Unit, ratio, st.P, st.PHolm, floorCell(mr.Noise))
+			}
+		}
+		if pt.Dip != nil {
+			for _, s := range run.Strategies {
+				if ds := pt.Dip.Strategies[s]; ds != nil && (ds.Verdict == "better" || ds.Verdict == "worse") {
+					n++
+					fmt.Fprintf(&b, "- QPS dip: %s is %s than %s (%s pp vs %s pp, difference %s, Holm p %.3f)\n", s, ds.Verdict, run.Baseline,
+						format(ds.Reload.DipPP.Value), format(pt.Dip.Strategies[run.Baseline].Reload.DipPP.Value), estCell(ds.Diff), float64(ds.PHolm))
+				}
 			}
 		}
 		if n == 0 {
@@ -192,7 +291,7 @@ func markdown(run *Run) string {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("Figures: `bars-<metric>.png` (medians with their intervals), `timelines.png` (throughput and waiting goroutines of every strategy in the last round, reloads marked)")
+	b.WriteString("Figures: `bars-<metric>.png` (medians with their intervals; `bars-qps-dip.png`: the pooled dips with theirs), `timelines.png` (throughput and lock waits of every strategy in the last round, reloads marked)")
 	if run.Sweep != "" {
 		b.WriteString(", `sweep-<metric>.png` (each metric against the swept value)")
 	}
@@ -212,6 +311,18 @@ func writePlots(dir string, run *Run) error {
 		return nil
 	}
 	pt := run.Points[0]
+	if pt.Dip != nil {
+		var bars []plots.Bar
+		for _, s := range append(append([]string(nil), run.Strategies...), aaName(run.Baseline)) {
+			if ds := pt.Dip.Strategies[s]; ds != nil {
+				bars = append(bars, plots.Bar{Label: s, Value: ds.Reload.DipPP.Value, Lo: ds.Reload.DipPP.Lo, Hi: ds.Reload.DipPP.Hi})
+			}
+		}
+		title := fmt.Sprintf("QPS dip per reload, share of a 1 s QPS sample (lower is better; every reload of %d rounds pooled; A/A floor ±%.2f pp)", run.Repeat, float64(pt.Dip.AAFloorPP))
+		if err := plots.Bars(filepath.Join(dir, "bars-qps-dip.png"), title, "pp", bars, plots.IntervalLabel("95% interval over reloads")); err != nil {
+			return err
+		}
+	}
 	for _, m := range metrics {
 		var bars []plots.Bar
 		coverage := 0.0

@@ -55,7 +55,7 @@ func noise(run *compare.Run, metric string) float64 {
 	if run == nil || len(run.Points) == 0 || run.Points[0].Metrics[metric] == nil {
 		return math.NaN()
 	}
-	return run.Points[0].Metrics[metric].Noise.Relative
+	return float64(run.Points[0].Metrics[metric].Noise.Relative)
 }
 
 func fin(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -106,11 +106,11 @@ func FromCompare(run *compare.Run) []Verdict {
 			}
 			v := Verdict{
 				ID: "compare/" + m.Name + "/" + s, Kind: KindCompare, Metric: m.Name, Strategy: s, Baseline: run.Baseline,
-				Direction: st.Verdict, Ratio: st.Ratio, P: st.P, Noise: mr.Noise.Relative,
+				Direction: st.Verdict, Ratio: st.Ratio, P: st.P, Noise: float64(mr.Noise.Relative),
 			}
-			if isFinite(st.Ratio) {
-				v.Clear = math.Abs(st.Ratio-1) > clearFactor*mr.Noise.Relative
-				v.Statement = fmt.Sprintf("%s: %s is %s than %s (×%.2f, p=%.3f, noise floor ±%.0f%%)", m.Title, s, st.Verdict, run.Baseline, st.Ratio, st.P, 100*mr.Noise.Relative)
+			if isFinite(st.Ratio) && st.Ratio > 0 && isFinite(float64(mr.Noise.Log)) {
+				v.Clear = math.Abs(math.Log(st.Ratio)) > clearFactor*float64(mr.Noise.Log)
+				v.Statement = fmt.Sprintf("%s: %s is %s than %s (×%.2f, p=%.3f, Holm %.3f, noise floor ×%.2f either way)", m.Title, s, st.Verdict, run.Baseline, st.Ratio, st.P, st.PHolm, math.Exp(float64(mr.Noise.Log)))
 			} else {
 				v.Ratio = 0
 				v.Clear = math.Abs(st.Diff) > clearFactor*mr.Noise.Absolute

@@ -9,8 +9,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"reloadlab/harness/compare"
+	"reloadlab/harness/stats"
 	"reloadlab/harness/detect"
 )
+
+// floor is the A/A noise floor that allows ratios up to 1 + rel.
+func floor(rel float64) compare.NoiseFloor {
+	return compare.NoiseFloor{Log: stats.Num(math.Log1p(rel)), Relative: stats.Num(rel)}
+}
 
 func runWith(apply, capacity map[string]compare.Stat, noiseApply, noiseCap float64) *compare.Run {
 	mk := func(m map[string]compare.Stat) map[string]*compare.Stat {
@@ -24,8 +30,8 @@ func runWith(apply, capacity map[string]compare.Stat, noiseApply, noiseCap float
 		Baseline: "atomic", Strategies: []string{"atomic", "lockmap"},
 		Metrics: []compare.MetricInfo{{Name: "apply", Title: "apply duration p50", Unit: "µs", Better: "lower"}, {Name: "capacity", Title: "capacity", Unit: "req/s", Better: "higher"}},
 		Points: []compare.Point{{Metrics: map[string]*compare.MetricResult{
-			"apply":    {Noise: compare.NoiseFloor{Relative: noiseApply}, Strategies: mk(apply)},
-			"capacity": {Noise: compare.NoiseFloor{Relative: noiseCap}, Strategies: mk(capacity)},
+			"apply":    {Noise: floor(noiseApply), Strategies: mk(apply)},
+			"capacity": {Noise: floor(noiseCap), Strategies: mk(capacity)},
 		}}},
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"io"
 	"strings"
 
+	"reloadlab/harness/bench"
 	"reloadlab/harness/compare"
+	"reloadlab/harness/target"
 	"reloadlab/strategies"
 )
 
@@ -20,13 +22,16 @@ Presets: `+strings.Join(strategies.Names(), ", "), stderr)
 	var cfg compare.Config
 	list := fs.String("strategies", "", "comma-separated presets (default: all)")
 	fs.StringVar(&cfg.Baseline, "baseline", compare.DefaultBaseline, "reference strategy, also run twice per round as the A/A pair")
-	fs.IntVar(&cfg.Repeat, "repeat", 0, "rounds (default 5; 4 with -quick: the fewest for which Mann-Whitney can reach p < 0.05)")
+	fs.IntVar(&cfg.Repeat, "repeat", 0, "rounds (default 6: Holm over eight strategies needs them; 4 with -quick)")
 	fs.BoolVar(&cfg.Quick, "quick", false, "short runs and 4 rounds (for tests and CI)")
-	fs.DurationVar(&cfg.RunDuration, "run-duration", 0, "duration of each bench run (default 30s; 6s with -quick)")
+	fs.DurationVar(&cfg.RunDuration, "run-duration", 0, "duration of each bench run (default 24s; 6s with -quick)")
+	fs.DurationVar(&cfg.Work, "work", bench.DefaultWork, "CPU `time` each request spends computing in the target (0 for none)")
+	targetCPUs := fs.String("target-cpus", "", "CPUs for the target, e.g. 1 or 0-1 (default: all but a quarter; with -load-cpus)")
+	loadCPUs := fs.String("load-cpus", "", "CPUs for the load generator (default: a quarter; with -target-cpus); the same CPUs as the target's share them")
 	fs.IntVar(&cfg.Keys, "keys", 0, "keys in the config (default 10000)")
 	fs.DurationVar(&cfg.ReloadEvery, "reload-every", 0, "interval between config writes (default 500ms)")
 	fs.StringVar(&cfg.Pattern, "pattern", "", "write pattern (default rename)")
-	fs.IntVar(&cfg.Rate, "rate", 0, "open-model rate in req/s (default: probed once on the baseline)")
+	fs.IntVar(&cfg.Rate, "rate", 0, "open-model rate in req/s (default: probed once on the baseline: two thirds of the highest rate a short probe did not saturate)")
 	fs.StringVar(&cfg.Sweep, "sweep", "", "repeat the comparison over keys (1k, 10k, 100k) or rate (reload every 100ms, 500ms, 2s)")
 	replot := fs.String("replot", "", "redraw the bar and sweep charts of the finished comparison in `dir` from its summary.json, without running anything")
 	fs.StringVar(&cfg.Out, "out", "", "output `dir` (default results/compare, or results/compare-sweep-<sweep>)")
@@ -46,6 +51,16 @@ Presets: `+strings.Join(strategies.Names(), ", "), stderr)
 				cfg.Strategies = append(cfg.Strategies, s)
 			}
 		}
+	}
+	if cfg.Work == 0 {
+		cfg.Work = -1 // an explicit 0: no work
+	}
+	var err error
+	if cfg.TargetCPUs, err = target.ParseCPUs(*targetCPUs); err != nil {
+		return err
+	}
+	if cfg.LoadCPUs, err = target.ParseCPUs(*loadCPUs); err != nil {
+		return err
 	}
 	if _, err := compare.SweepValues(cfg.Sweep); err != nil {
 		return err

@@ -1,0 +1,128 @@
+package compare
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"reloadlab/harness/analysis"
+	"reloadlab/harness/bench"
+	"reloadlab/harness/stats"
+)
+
+// DipStat is one strategy's reload cost with every round's shots pooled
+// (package analysis: each reload against adjacent steady time), its stages,
+// and how it differs from the baseline's.
+type DipStat struct {
+	Reload    analysis.KindCost `json:"reload"`
+	Identical analysis.KindCost `json:"identical"`
+	Reject    analysis.KindCost `json:"reject"`
+	Stages    []analysis.Stage  `json:"stages"`
+	// Diff is this strategy's dip minus the baseline's, in percentage
+	// points, with an interval; P its two-sided p-value (normal
+	// approximation) and PHolm P adjusted across the strategies (Holm).
+	Diff    stats.Estimate `json:"diff_pp"`
+	P       stats.Num      `json:"p"`
+	PHolm   stats.Num      `json:"p_holm"`
+	Verdict string         `json:"verdict"` // "baseline", "better", "worse", "no difference"
+}
+
+// DipComparison is the QPS dip of every strategy at one point.
+type DipComparison struct {
+	SampleMs   float64             `json:"qps_sample_ms"`
+	TargetCPUs int                 `json:"target_cpus"`
+	Strategies map[string]*DipStat `json:"strategies"` // the A/A repeat included, under its own name
+	// AADiff is the baseline's dip minus its A/A repeat's: what noise alone
+	// made of two pooled estimates of the same strategy.
+	AADiff stats.Estimate `json:"aa_diff_pp"`
+	// AAFloorPP is the half-width of AADiff's 95% interval: the smallest
+	// difference between two strategies this comparison can tell from
+	// noise, in percentage points.
+	AAFloorPP stats.Num `json:"aa_floor_pp"`
+	// WidestPP is the widest half-width of any strategy's own dip interval:
+	// the resolution of a single strategy's dip.
+	WidestPP stats.Num `json:"widest_half_width_pp"`
+}
+
+// poolDips pools every run's shots per strategy and compares each
+// strategy's reload dip with the baseline's.
+func poolDips(runs map[string][]bench.Summary, strats []string, baseline string) *DipComparison {
+	dc := &DipComparison{SampleMs: float64(analysis.QPSSample) / 1e6, Strategies: map[string]*DipStat{}, AADiff: stats.NoEstimate(),
+		AAFloorPP: stats.Num(math.NaN()), WidestPP: stats.Num(math.NaN())}
+	shots := map[string]map[string][]analysis.ShotCost{}
+	for name, ss := range runs {
+		var all []analysis.ShotCost
+		for _, s := range ss {
+			all = append(all, s.Results.Throughput.Shots...)
+			if s.GOMAXPROCS > 0 {
+				dc.TargetCPUs = s.GOMAXPROCS
+			}
+		}
+		shots[name] = analysis.ByKind(all)
+	}
+	widest := math.NaN()
+	for name, by := range shots {
+		ds := &DipStat{
+			Reload:    analysis.Aggregate(analysis.KindReload, by[analysis.KindReload], analysis.QPSSample, dc.TargetCPUs),
+			Identical: analysis.Aggregate(analysis.KindIdentical, by[analysis.KindIdentical], analysis.QPSSample, dc.TargetCPUs),
+			Reject:    analysis.Aggregate(analysis.KindReject, by[analysis.KindReject], analysis.QPSSample, dc.TargetCPUs),
+			Diff:      stats.NoEstimate(), P: stats.Num(math.NaN()), PHolm: stats.Num(math.NaN()),
+		}
+		if ds.Reload.N > 0 {
+			ds.Stages = analysis.Decompose(by, ds.Reload)
+		}
+		if h := ds.Reload.DipPP.HalfWidth(); stats.Finite(h) && !(h <= widest) {
+			widest = h
+		}
+		dc.Strategies[name] = ds
+	}
+	dc.WidestPP = stats.Num(widest)
+	scale := 100 / dc.SampleMs
+	diff := func(a, b string) stats.Estimate {
+		return analysis.DiffMeans(analysis.LostOf(shots[a][analysis.KindReload]), analysis.LostOf(shots[b][analysis.KindReload])).Scale(scale)
+	}
+	if _, ok := shots[aaName(baseline)]; ok {
+		dc.AADiff = diff(baseline, aaName(baseline))
+		dc.AAFloorPP = stats.Num(dc.AADiff.HalfWidth())
+	}
+	var names []string
+	var ps []float64
+	for _, name := range strats {
+		ds := dc.Strategies[name]
+		if ds == nil {
+			continue
+		}
+		if name == baseline {
+			ds.Verdict, ds.Diff, ds.P, ds.PHolm = "baseline", stats.Estimate{}, 1, 1
+			continue
+		}
+		ds.Diff = diff(name, baseline)
+		ds.P = stats.Num(twoSidedP(ds.Diff))
+		names = append(names, name)
+		ps = append(ps, float64(ds.P))
+	}
+	for i, adj := range stats.Holm(ps) {
+		ds := dc.Strategies[names[i]]
+		ds.PHolm = stats.Num(adj)
+		switch {
+		case !stats.Finite(adj) || adj >= Alpha:
+			ds.Verdict = "no difference"
+		case ds.Diff.Value < 0:
+			ds.Verdict = "better"
+		default:
+			ds.Verdict = "worse"
+		}
+	}
+	return dc
+}
+
+// twoSidedP is the p-value of an estimate whose 95% interval is symmetric
+// and normal: z = value ÷ (half-width ÷ 1.96).
+func twoSidedP(e stats.Estimate) float64 {
+	h := e.HalfWidth()
+	if !e.Valid() || h <= 0 {
+		return math.NaN()
+	}
+	z := math.Abs(e.Value) / (h / distuv.UnitNormal.Quantile(1-(1-stats.Confidence)/2))
+	return 2 * (1 - distuv.UnitNormal.CDF(z))
+}
