@@ -474,3 +474,129 @@ func SmallMultiples(path, title string, rows []Row) error {
 		}
 	})
 }
+
+// CalPoint is one level of a calibration: the injected value X, the
+// measured Y with its interval Lo..Hi, and a label.
+type CalPoint struct {
+	X, Y, Lo, Hi float64
+	Label        string
+}
+
+// FitLine is a fitted straight line y = Intercept + Slope·x.
+type FitLine struct {
+	Slope, Intercept float64
+	Label            string
+}
+
+// Calibration draws measured against injected values in two panels side
+// by side — every level, and a zoom on the levels up to a tenth of the
+// largest — each with the identity line y = x, the fitted line when given,
+// every point with its interval as a whisker, and, around y = 0, a band of
+// ± floor (the A/A noise floor: a measured value inside it cannot be told
+// from nothing).
+func Calibration(path, title, xLabel, yLabel string, pts []CalPoint, floor float64, fit *FitLine) error {
+	title = withDefault(title, "Calibration")
+	var d drops
+	var ok []CalPoint
+	for _, p := range pts {
+		if finite(p.X) && finite(p.Y) {
+			ok = append(ok, p)
+		} else {
+			d.nonFinite++
+		}
+	}
+	hdr := header{title: title, notes: d.notes(), legend: []entry{
+		{"measured (95% interval)", []plot.Thumbnailer{dotThumb{draw.GlyphStyle{Color: colorAt(0), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}}}},
+		{"identity: measured = injected", []plot.Thumbnailer{lineThumb{draw.LineStyle{Color: ink, Width: vg.Points(1), Dashes: dashesAt(1)}}}},
+	}}
+	if finite(floor) && floor > 0 {
+		hdr.legend = append(hdr.legend, entry{fmt.Sprintf("A/A floor ±%s", formatSig(floor)), []plot.Thumbnailer{swatch{fill: faded(colorAt(2), 60)}}})
+	}
+	if fit != nil {
+		hdr.legend = append(hdr.legend, entry{withDefault(fit.Label, "fit"), []plot.Thumbnailer{lineThumb{draw.LineStyle{Color: colorAt(1), Width: vg.Points(1.4)}}}})
+	}
+	if len(ok) == 0 {
+		hdr.title = noDataTitle(title)
+	}
+	xmax := 0.0
+	for _, p := range ok {
+		xmax = math.Max(xmax, p.X)
+	}
+	panel := func(limit float64, name string) *plot.Plot {
+		p := newPlot(withDefault(xLabel, "injected"), withDefault(yLabel, "measured"))
+		p.Title.Text = name
+		var sel []CalPoint
+		var xs, yr span
+		xs.add(0)
+		yr.add(0)
+		for _, q := range ok {
+			if q.X <= limit*1.0001 {
+				sel = append(sel, q)
+				xs.add(q.X)
+				yr.add(q.Y)
+				if finite(q.Lo) && finite(q.Hi) {
+					yr.add(q.Lo)
+					yr.add(q.Hi)
+				}
+			}
+		}
+		if xs.hi <= 0 {
+			xs.add(1)
+		}
+		yr.add(xs.hi)
+		if finite(floor) {
+			yr.add(floor)
+			yr.add(-floor)
+		}
+		setLinear(&p.X, xs, false, 0.05)
+		setLinear(&p.Y, yr, false, 0.08)
+		p.Add(grid())
+		if finite(floor) && floor > 0 {
+			band, err := plotter.NewPolygon(plotter.XYs{{X: p.X.Min, Y: -floor}, {X: p.X.Max, Y: -floor}, {X: p.X.Max, Y: floor}, {X: p.X.Min, Y: floor}})
+			if err == nil {
+				band.Color = faded(colorAt(2), 60)
+				band.LineStyle.Width = 0
+				p.Add(band)
+			}
+		}
+		id := newLine([]XY{{p.X.Min, p.X.Min}, {p.X.Max, p.X.Max}}, ink, 1)
+		id.Dashes = dashesAt(1)
+		p.Add(id)
+		if fit != nil {
+			p.Add(newLine([]XY{{p.X.Min, fit.Intercept + fit.Slope*p.X.Min}, {p.X.Max, fit.Intercept + fit.Slope*p.X.Max}}, colorAt(1), 1.4))
+		}
+		for _, q := range sel {
+			if finite(q.Lo) && finite(q.Hi) {
+				w := newLine([]XY{{q.X, q.Lo}, {q.X, q.Hi}}, colorAt(0), 1.6)
+				p.Add(w)
+			}
+		}
+		var xy []XY
+		for _, q := range sel {
+			xy = append(xy, XY{q.X, q.Y})
+		}
+		if len(xy) > 0 {
+			p.Add(newScatter(xy, colorAt(0), 3, draw.CircleGlyph{}))
+		} else {
+			p.Add(message{text: "no data", size: 11})
+		}
+		return p
+	}
+	full := panel(math.Max(xmax, 1e-9), "every level")
+	zoomLimit := xmax / 10
+	zoom := panel(zoomLimit, fmt.Sprintf("zoom: levels up to %s", formatSig(zoomLimit)))
+	plts := [][]*plot.Plot{{full, zoom}}
+	hh := hdr.height(Width - marginL - marginR)
+	h := max(Height, hh+3*vg.Inch+marginB)
+	return render(path, Width, h, func(c draw.Canvas) {
+		c = draw.Crop(c, marginL, -marginR, marginB, 0)
+		used := hdr.draw(c)
+		body := draw.Crop(c, 0, 0, 0, -used-vg.Points(6))
+		labels := []string{full.Y.Label.Text, zoom.Y.Label.Text}
+		full.Y.Label.Text, zoom.Y.Label.Text = "", ""
+		canvases := plot.Align(plts, draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(26)}, body)
+		full.Y.Label.Text, zoom.Y.Label.Text = labels[0], labels[1]
+		drawPlot(full, canvases[0][0])
+		drawPlot(zoom, canvases[0][1])
+	})
+}

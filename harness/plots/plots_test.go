@@ -216,6 +216,13 @@ func figures() []figureCase {
 			return Stacked(p, Timeline{}, []Panel{{Title: "nothing"}, {Title: "still nothing", Series: []Series{{Name: "x"}}}})
 		}},
 		{"stacked-none", 0, false, func(p string) error { return Stacked(p, labTimeline("no panels"), nil) }},
+		{"calibration", 0, true, func(p string) error {
+			return Calibration(p, "Calibration", "injected (pp)", "measured (pp)", []CalPoint{
+				{X: 0, Y: 0.02, Lo: -0.2, Hi: 0.24}, {X: 0.1, Y: 0.15, Lo: -0.08, Hi: 0.37}, {X: 0.3, Y: 0.28, Lo: 0.05, Hi: 0.5},
+				{X: 1, Y: 1.05, Lo: 0.8, Hi: 1.3}, {X: 3, Y: 2.9, Lo: 2.6, Hi: 3.2}, {X: 10, Y: 10.3, Lo: 9.9, Hi: 10.7}, {X: nan, Y: 1}},
+				0.22, &FitLine{Slope: 1.02, Intercept: 0.01, Label: "fit"})
+		}},
+		{"calibration-empty", 0, false, func(p string) error { return Calibration(p, "", "", "", nil, nan, nil) }},
 		{"bars", 0, true, func(p string) error {
 			return Bars(p, "Capacity (closed model): median of 5 rounds", "req/s", []Bar{
 				{"lockmap", 18200, 17600, 18900}, {"syncmap", 19900, 19000, 20500}, {"atomic", 21400, 20800, 22000},

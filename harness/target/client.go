@@ -116,3 +116,17 @@ func (c *Client) SetProfiling(ctx context.Context, blockRate, mutexFraction int)
 func (c *Client) Profile(ctx context.Context, name string, q url.Values, w io.Writer) error {
 	return c.do(ctx, http.MethodGet, "/debug/pprof/"+name, q, w)
 }
+
+// Burn asks the target for a sham reload that spends d of CPU time
+// (POST /debug/burn) and returns what it did.
+func (c *Client) Burn(ctx context.Context, d time.Duration) (debugapi.Burn, error) {
+	var buf bytes.Buffer
+	if err := c.do(ctx, http.MethodPost, "/debug/burn", url.Values{"cpu": {d.String()}}, &buf); err != nil {
+		return debugapi.Burn{}, err
+	}
+	var b debugapi.Burn
+	if err := json.Unmarshal(buf.Bytes(), &b); err != nil {
+		return b, fmt.Errorf("target: decode /debug/burn: %w", err)
+	}
+	return b, nil
+}

@@ -7,6 +7,7 @@
 //	lab micro   [flags]           go test micro benchmarks → results/micro
 //	lab bench   [flags]           one strategy under load → results/<strategy>
 //	lab compare [flags]           every strategy, repeated and interleaved → results/compare
+//	lab calibrate [flags]         sham reloads of known cost: what the QPS-dip estimator resolves → results/calibrate
 //	lab report  [flags]           REPORT.md and results/verdicts.json from the committed results
 //	lab reproduce [flags]         re-measure quickly and check results/verdicts.json
 //	lab detect  [flags]           trigger × write pattern × file system → results/detect
@@ -53,6 +54,7 @@ func commands() []command {
 		{"micro", "run the store micro benchmarks into results/micro", runMicro},
 		{"bench", "run one strategy under load while its config changes → results/<strategy>", runBench},
 		{"compare", "every strategy, repeated and interleaved, with a noise floor → results/compare", runCompare},
+		{"calibrate", "sham reloads of known cost: what the QPS-dip estimator resolves → results/calibrate", runCalibrate},
 		{"report", "write REPORT.md and results/verdicts.json from the committed results", runReport},
 		{"reproduce", "re-measure quickly and check every verdict in results/verdicts.json", runReproduce},
 		{"detect", "which trigger notices which change on which file system → results/detect", runDetect},
