@@ -128,6 +128,13 @@ type LatencySummary struct {
 	ReloadsInRun     int       `json:"reloads"`
 	OverallMeasured  Quantiles `json:"all_ms"`
 	OverallCorrected Quantiles `json:"all_co_ms"`
+	// Dip is the reloads' lost throughput in this open-model phase, by the
+	// same paired estimate as the closed-model phase's: below capacity a
+	// fixed offered rate is served whatever a reload costs, so it shows
+	// near zero unless the backlog outlasts the window; Shots holds the
+	// per-reload costs.
+	Dip   KindCost   `json:"dip"`
+	Shots []ShotCost `json:"shots"`
 }
 
 // ReloadSummary covers every reload the harness wrote during the measured
@@ -221,6 +228,7 @@ func Analyze(in Input) Summary {
 	}
 	if lp := in.Latency; lp != nil && len(lp.Recs) > 0 {
 		s.Latency = latency(lp, reg, shots)
+		s.Latency.Dip, s.Latency.Shots = openDip(lp, shots, in, g)
 		if s.Throughput.CapacityRPS > 0 {
 			s.Latency.Utilization = float64(lp.Phase.Rate) / s.Throughput.CapacityRPS
 		}
@@ -387,6 +395,23 @@ func latency(lp *load.Result, reg Regions, shots []Shot) LatencySummary {
 		}
 	}
 	return ls
+}
+
+// openDip estimates the reload shots' lost throughput in an open-model
+// phase.
+func openDip(lp *load.Result, shots []Shot, in Input, g Geometry) (KindCost, []ShotCost) {
+	from, to := lp.Began.UnixNano(), lp.Ended.UnixNano()
+	edge := int64(PhaseEdge(lp.Ended.Sub(lp.Began)))
+	var in_ []Shot
+	for _, s := range shots {
+		if s.Kind == KindReload && s.Start >= from && s.Start < to {
+			in_ = append(in_, s)
+		}
+	}
+	costs, _, dropped := g.ShotCosts(in_, completionTimes(lp.Recs), Span{from + edge, to - edge}, in.Samples)
+	kc := Aggregate(KindReload, costs, in.Sample, in.TargetCPUs)
+	kc.Dropped = dropped[KindReload]
+	return kc, costs
 }
 
 func reloads(in Input, shots []Shot, spans []Span) ReloadSummary {

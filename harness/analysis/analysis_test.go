@@ -352,3 +352,36 @@ func TestAnalyzeEmpty(t *testing.T) {
 	assert.Zero(t, kc.N)
 	assert.False(t, kc.LostMs.Valid())
 }
+
+func TestOpenModelDipIsZeroWhenTheBacklogDrains(t *testing.T) {
+	t.Parallel()
+	// 1000 req/s offered; a 20 ms reload holds every request that arrives
+	// during it, and they all complete when it ends: nothing is lost, the
+	// cost shows as latency only.
+	t0 := time.Unix(1_700_000_000, 0)
+	lp := &load.Result{Phase: load.Phase{Name: "latency", Rate: 1000}, Began: t0, Ended: t0.Add(6 * time.Second)}
+	busy := []Span{}
+	for i := 0; i < 8; i++ {
+		from := int64(time.Second) + int64(i)*int64(500*time.Millisecond)
+		busy = append(busy, Span{from, from + 20*ms})
+	}
+	for i := uint64(0); i < 6000; i++ {
+		start := int64(i) * ms
+		end := start + ms/2
+		for _, b := range busy {
+			if start >= b.From && start < b.To {
+				end = b.To + ms/2
+			}
+		}
+		lp.Recs = append(lp.Recs, load.Record{Seq: i, Start: t0.UnixNano() + start, Latency: end - start, Code: 200, Err: -1})
+	}
+	w := world{t0: t0, busy: busy}
+	writes, events := w.shotEvents([]string{KindReload}, 20*time.Millisecond)
+	s := Analyze(Input{Latency: lp, Writes: writes, Events: events, TargetCPUs: 1})
+	d := s.Latency.Dip
+	require.Equal(t, 8, d.N)
+	assert.InDelta(t, 0, d.LostMs.Value, 0.5, "below capacity the requests are served late, not lost")
+	assert.Greater(t, s.Latency.Window.P99, 10.0, "the cost shows as latency")
+	assert.Less(t, s.Latency.Steady.P99, 1.0)
+	assert.Len(t, s.Latency.Shots, 8)
+}

@@ -105,7 +105,7 @@ func MakeSeries(phases []*load.Result, applies []int64, samples []telemetry.Samp
 			s.Waiting = append(s.Waiting, Point{sec(smp.Time), float64(smp.Waiting)})
 		}
 	}
-	s.MutexWait = mutexWaitBins(samples, o, end)
+	s.MutexWait = MutexWaitBins(samples, o, o, end)
 	for _, t := range applies {
 		if t >= o && t <= end {
 			s.Reloads = append(s.Reloads, sec(t))
@@ -114,10 +114,11 @@ func MakeSeries(phases []*load.Result, applies []int64, samples []telemetry.Samp
 	return s
 }
 
-// mutexWaitBins returns the growth of the cumulative mutex-wait counter in
-// BinWidth bins over [from, to], in ms of waiting per second, placed at
-// each bin's middle. Bins without two samples are skipped.
-func mutexWaitBins(samples []telemetry.Sample, from, to int64) []Point {
+// MutexWaitBins returns the growth of the cumulative mutex-wait counter in
+// BinWidth bins over [from, to] (Unix ns), in ms of waiting per second,
+// each placed at its bin's middle in seconds since origin. Bins without
+// samples on both sides are skipped.
+func MutexWaitBins(samples []telemetry.Sample, origin, from, to int64) []Point {
 	cum := newCumulative(samples, func(s telemetry.Sample) float64 { return s.MutexWait })
 	if cum == nil {
 		return nil
@@ -127,7 +128,7 @@ func mutexWaitBins(samples []telemetry.Sample, from, to int64) []Point {
 	var out []Point
 	for t := first; t+w <= last; t += w {
 		ms := cum.over(Span{t, t + w}) * 1e3
-		out = append(out, Point{float64(t+w/2-from) / 1e9, ms / BinWidth.Seconds()})
+		out = append(out, Point{float64(t+w/2-origin) / 1e9, ms / BinWidth.Seconds()})
 	}
 	return out
 }

@@ -87,7 +87,7 @@ func (rn *run) finish(ctx context.Context, final debugapi.ReloadStatus, samples 
 	}
 	applies := appliedTimes(events)
 	series := analysis.MakeSeries(rn.phases, applies, samples)
-	if err := writePlots(st.Dir, s, series, rn.goroutines); err != nil {
+	if err := writePlots(st.Dir, s, series, rn.goroutines, samples, rn.timings, applies); err != nil {
 		return nil, err
 	}
 	if err := results.WriteFile(st.Path("summary.md"), []byte(summaryMarkdown(s, rn.timings, diag))); err != nil {
@@ -347,7 +347,7 @@ func dipClause(k analysis.KindCost) string {
 // costNote compares the measured cost with the target's own accounting.
 func costNote(k analysis.KindCost, tp analysis.ThroughputSummary) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "How the dip is measured: each reload's window [pipeline start − %s, pipeline end + %s) is compared with adjacent steady time of the same length (half before, half after) in the closed-model phase; lost throughput = (expected − observed completions) ÷ the steady rate (%.0f req/s), averaged over %d reloads with a 95%% interval over reloads (%d more were dropped: in the phase's first or last second, or overlapping another shot; per-reload SD %.1f ms).",
+	fmt.Fprintf(&b, "How the dip is measured: each reload's window [pipeline start − %s, pipeline end + %s) is compared with adjacent steady time of the same length (half before, half after) in the closed-model phase; lost throughput = (expected − observed completions) ÷ the steady rate (%.0f req/s), averaged over %d reloads with a 95%% interval over reloads (%d more were dropped: in the phase's trimmed edges, or overlapping another shot; per-reload SD %.1f ms).",
 		tp.Geometry.Lead, tp.Geometry.Tail, float64(tp.SteadyRPS), k.N, k.Dropped, float64(float64(k.SDMs)))
 	if stats.Finite(float64(k.PredictedPP)) {
 		fmt.Fprintf(&b, " The pipeline's own CPU (per-thread CPU clock) was %.2f ms per reload (read %.2f, parse %.2f, apply %.3f) on %d target CPU(s): predicted dip %.2f pp", k.CPU.Total, k.CPU.Read, k.CPU.Parse, k.CPU.Apply, tp.TargetCPUs, float64(float64(k.PredictedPP)))

@@ -15,6 +15,7 @@ import (
 	"reloadlab/harness/plots"
 	"reloadlab/harness/results"
 	"reloadlab/harness/stats"
+	"reloadlab/targets/telemetry"
 )
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
@@ -120,7 +121,7 @@ func writeBenchfmt(path string, s Summary) error {
 }
 
 // writePlots draws the four figures.
-func writePlots(dir string, s Summary, se analysis.Series, goroutines []GoroutineSample) error {
+func writePlots(dir string, s Summary, se analysis.Series, goroutines []GoroutineSample, samples []telemetry.Sample, timings []phaseTiming, applies []int64) error {
 	xy := func(ps []analysis.Point) []plots.XY {
 		out := make([]plots.XY, len(ps))
 		for i, p := range ps {
@@ -167,9 +168,29 @@ func writePlots(dir string, s Summary, se analysis.Series, goroutines []Goroutin
 	for _, g := range goroutines {
 		inLock = append(inLock, plots.XY{X: g.At.Sub(se.Origin).Seconds(), Y: float64(g.InLock)})
 	}
-	return plots.Stacked(filepath.Join(dir, "blocked-goroutines.png"), tl("goroutines blocked on locks"), []plots.Panel{
+	// This figure spans every measured phase, the diagnosis and goroutines
+	// phases included: the goroutine profiles are taken in the last.
+	all := tl("goroutines blocked on locks")
+	all.Phases, all.Reloads = nil, nil
+	if len(timings) > 0 {
+		for _, a := range applies {
+			if a >= timings[0].Began.UnixNano() && a <= timings[len(timings)-1].Ended.UnixNano() {
+				all.Reloads = append(all.Reloads, float64(a-se.Origin.UnixNano())/1e9)
+			}
+		}
+	}
+	var lockWait []plots.XY
+	o := se.Origin.UnixNano()
+	for _, t := range timings {
+		if t.Name == "warmup" {
+			continue
+		}
+		all.Phases = append(all.Phases, plots.Phase{Name: t.Name, Start: t.Began.Sub(se.Origin).Seconds(), End: t.Ended.Sub(se.Origin).Seconds()})
+		lockWait = append(lockWait, xy(analysis.MutexWaitBins(samples, o, t.Began.UnixNano(), t.Ended.UnixNano()))...)
+	}
+	return plots.Stacked(filepath.Join(dir, "blocked-goroutines.png"), all, []plots.Panel{
 		{Title: "time goroutines spent waiting on sync locks (runtime/metrics /sync/mutex/wait/total, per 100 ms bin)", YLabel: "lock wait (ms per s)",
-			Series: []plots.Series{{Name: "lock wait, ms per second", Points: inPhases(xy(se.MutexWait))}}},
+			Series: []plots.Series{{Name: "lock wait, ms per second", Points: lockWait}}},
 		{Title: "goroutines in sync.(*RWMutex)/(*Mutex) lock calls, per goroutine profile (goroutines phase)", YLabel: "goroutines",
 			Series: []plots.Series{{Name: "in a lock (goroutine profile)", Points: inLock, Dots: true}}},
 		{Title: "secondary: all waiting goroutines (/sched/goroutines/waiting; idle keep-alive connections included)", YLabel: "goroutines",

@@ -48,7 +48,7 @@ type Config struct {
 	Work        time.Duration // CPU per request in the target (bench.Config.Work)
 	TargetCPUs  []int         // CPUs of the target (bench.Config.TargetCPUs)
 	LoadCPUs    []int         // CPUs of the load generator (bench.Config.LoadCPUs)
-	Sweep       string        // "", "keys" or "rate"
+	Sweep       string        // "", "keys", "rate" or "util"
 	Out         string        // default results/compare, or results/compare-sweep-<sweep>
 	Log         io.Writer
 	CommandLine string
@@ -63,8 +63,10 @@ func SweepValues(sweep string) ([]string, error) {
 		return []string{"1000", "10000", "100000"}, nil
 	case "rate":
 		return []string{"100ms", "500ms", "2s"}, nil
+	case "util":
+		return []string{"0.25", "0.5", "0.75", "0.9"}, nil
 	}
-	return nil, fmt.Errorf("compare: unknown sweep %q (valid: keys, rate)", sweep)
+	return nil, fmt.Errorf("compare: unknown sweep %q (valid: keys, rate, util)", sweep)
 }
 
 // Run is the whole comparison's result (summary.json).
@@ -105,7 +107,8 @@ type Point struct {
 	Value   string                     `json:"value,omitempty"` // the swept value
 	Order   [][]string                 `json:"order"`           // the run order of each round
 	Metrics map[string]*MetricResult   `json:"metrics"`         // by Metric.Name
-	Dip     *DipComparison             `json:"dip"`             // every round's reloads pooled
+	Dip     *DipComparison             `json:"dip"`             // every round's reloads pooled, closed model at saturation
+	OpenDip *DipComparison             `json:"open_dip"`        // the same in the open-model phase, at the fixed rate
 	Runs    map[string][]bench.Summary `json:"-"`
 }
 
@@ -123,6 +126,10 @@ type timelineRow struct {
 // RunFractions split each run of a comparison: the QPS dip needs many
 // reloads in the closed-model phase, so it gets half the run; no diagnosis.
 var RunFractions = bench.Fractions{Warmup: 1.0 / 12, Throughput: 1.0 / 2, Latency: 1.0 / 4}
+
+// UtilFractions split each run of a utilization sweep: the open-model
+// phase at the swept utilization is what the sweep is about.
+var UtilFractions = bench.Fractions{Warmup: 1.0 / 12, Throughput: 1.0 / 4, Latency: 1.0 / 2}
 
 // aaName labels the baseline's second run of each round.
 func aaName(baseline string) string { return baseline + " (A/A)" }
@@ -166,7 +173,10 @@ func Compare(ctx context.Context, cfg Config) (*Run, error) {
 		NoDiagnosis: true, TargetBinary: bin, Rate: cfg.Rate, Work: cfg.Work,
 		TargetCPUs: cfg.TargetCPUs, LoadCPUs: cfg.LoadCPUs, Fractions: RunFractions,
 	}
-	run.Fractions = RunFractions
+	if cfg.Sweep == "util" {
+		base.Fractions = UtilFractions
+	}
+	run.Fractions = base.Fractions
 	run.RequestWork = bench.DefaultWork.String()
 	if cfg.Work < 0 {
 		run.RequestWork = "0s"
@@ -178,7 +188,10 @@ func Compare(ctx context.Context, cfg Config) (*Run, error) {
 		run.LoadCPUs, run.TargetCPUs = target.Split(runtime.NumCPU())
 	}
 	run.SharedCPUs = bench.Shared(run.TargetCPUs, run.LoadCPUs)
-	if cfg.Rate == 0 {
+	switch {
+	case cfg.Sweep == "util":
+		run.RateSource = "each run's own: the utilization swept × the capacity its throughput phase measured"
+	case cfg.Rate == 0:
 		log("calibrating the open-model rate on %s", cfg.Baseline)
 		c := base
 		c.Strategy, c.Out, c.Log = cfg.Baseline, filepath.Join(stage.Dir, "raw", "calibration"), io.Discard
@@ -191,7 +204,7 @@ func Compare(ctx context.Context, cfg Config) (*Run, error) {
 			run.Utilization = float64(rep.Rate) / c
 		}
 		log("open-model rate fixed at %d req/s", rep.Rate)
-	} else {
+	default:
 		run.Rate, run.RateSource = cfg.Rate, "set with -rate"
 	}
 
@@ -207,6 +220,9 @@ func Compare(ctx context.Context, cfg Config) (*Run, error) {
 			fmt.Sscan(sv, &pc.Keys)
 		case "rate":
 			pc.ReloadEvery, _ = time.ParseDuration(sv)
+		case "util":
+			fmt.Sscan(sv, &pc.Utilization)
+			pc.Rate = 0
 		}
 		for round := 0; round < cfg.Repeat; round++ {
 			order := rotate(lineup, round)
@@ -239,7 +255,8 @@ func Compare(ctx context.Context, cfg Config) (*Run, error) {
 			}
 		}
 		pt.Metrics = aggregate(pt.Runs, cfg.Strategies, cfg.Baseline)
-		pt.Dip = poolDips(pt.Runs, cfg.Strategies, cfg.Baseline)
+		pt.Dip = poolDips(pt.Runs, cfg.Strategies, cfg.Baseline, closedShots)
+		pt.OpenDip = poolDips(pt.Runs, cfg.Strategies, cfg.Baseline, openShots)
 		run.Points = append(run.Points, pt)
 	}
 	run.Elapsed = time.Since(run.Started).Round(time.Second).String()

@@ -141,7 +141,7 @@ func TestPoolDips(t *testing.T) {
 		"lockparse":    {shots(noisy(40)...), shots(noisy(40)...)},
 		"lockmap":      {shots(noisy(10.2)...), shots(noisy(10.2)...)},
 	}
-	dc := poolDips(runs, []string{"atomic", "lockmap", "lockparse"}, "atomic")
+	dc := poolDips(runs, []string{"atomic", "lockmap", "lockparse"}, "atomic", closedShots)
 	require.NotNil(t, dc.Strategies["lockparse"])
 	assert.InDelta(t, 4.0, dc.Strategies["lockparse"].Reload.DipPP.Value, 1e-9, "40 ms of a 1 s sample")
 	assert.Equal(t, "worse", dc.Strategies["lockparse"].Verdict)
@@ -179,7 +179,10 @@ func TestRotateAndConfig(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "valid: atomic")
 	_, err = SweepValues("cpu")
-	assert.ErrorContains(t, err, "valid: keys, rate")
+	assert.ErrorContains(t, err, "valid: keys, rate, util")
+	util, err := SweepValues("util")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"0.25", "0.5", "0.75", "0.9"}, util)
 }
 
 func TestReplot(t *testing.T) {

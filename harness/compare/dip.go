@@ -44,16 +44,21 @@ type DipComparison struct {
 	WidestPP stats.Num `json:"widest_half_width_pp"`
 }
 
-// poolDips pools every run's shots per strategy and compares each
-// strategy's reload dip with the baseline's.
-func poolDips(runs map[string][]bench.Summary, strats []string, baseline string) *DipComparison {
+// closedShots and openShots select a run's shot costs: the closed-model
+// phase's (every kind) or the open-model phase's (reloads).
+func closedShots(s bench.Summary) []analysis.ShotCost { return s.Results.Throughput.Shots }
+func openShots(s bench.Summary) []analysis.ShotCost   { return s.Results.Latency.Shots }
+
+// poolDips pools every run's shots (chosen by pick) per strategy and
+// compares each strategy's reload dip with the baseline's.
+func poolDips(runs map[string][]bench.Summary, strats []string, baseline string, pick func(bench.Summary) []analysis.ShotCost) *DipComparison {
 	dc := &DipComparison{SampleMs: float64(analysis.QPSSample) / 1e6, Strategies: map[string]*DipStat{}, AADiff: stats.NoEstimate(),
 		AAFloorPP: stats.Num(math.NaN()), WidestPP: stats.Num(math.NaN())}
 	shots := map[string]map[string][]analysis.ShotCost{}
 	for name, ss := range runs {
 		var all []analysis.ShotCost
 		for _, s := range ss {
-			all = append(all, s.Results.Throughput.Shots...)
+			all = append(all, pick(s)...)
 			if s.GOMAXPROCS > 0 {
 				dc.TargetCPUs = s.GOMAXPROCS
 			}

@@ -95,8 +95,11 @@ func writeBench(path string, run *Run) error {
 }
 
 func sweepKey(sweep string) string {
-	if sweep == "rate" {
+	switch sweep {
+	case "rate":
 		return "reload-every"
+	case "util":
+		return "utilization"
 	}
 	return sweep
 }
@@ -158,14 +161,14 @@ func estCell(e stats.Estimate) string {
 }
 
 // dipTable renders the pooled QPS dip of every strategy.
-func dipTable(b *strings.Builder, run *Run, dc *DipComparison) {
+func dipTable(b *strings.Builder, run *Run, dc, open *DipComparison) {
 	if dc == nil {
 		return
 	}
 	fmt.Fprintf(b, "### QPS dip: every round's reloads pooled\n\n")
 	fmt.Fprintf(b, "Each reload's window is compared with adjacent steady time of the same length in the closed-model phase (package analysis); lost throughput per reload is averaged over every round's reloads, with a 95%% interval over reloads. The dip is that loss as a share of one %.0f ms QPS sample (the second that holds the reload). A/A: `%s` against its own repeat differs by %s pp; the **A/A floor** (half-width of that difference's interval: the smallest difference between two strategies this comparison resolves) is **±%.2f pp**; the widest single strategy's interval is ±%.2f pp. Differences from the baseline: normal approximation of the pooled difference, Holm-adjusted across the strategies.\n\n",
 		dc.SampleMs, run.Baseline, estCell(dc.AADiff), float64(dc.AAFloorPP), float64(dc.WidestPP))
-	b.WriteString("| strategy | reloads (dropped) | lost per reload (ms) | QPS dip (pp) | predicted from the target's CPU (pp; + GC) | vs baseline (pp) | verdict |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| strategy | reloads (dropped) | lost per reload (ms) | QPS dip (pp) | predicted from the target's CPU (pp; + GC) | vs baseline (pp) | verdict | dip in the open-model phase, below capacity (pp) |\n|---|---|---|---|---|---|---|---|\n")
 	names := append(append([]string(nil), run.Strategies...), aaName(run.Baseline))
 	for _, name := range names {
 		ds := dc.Strategies[name]
@@ -183,8 +186,12 @@ func dipTable(b *strings.Builder, run *Run, dc *DipComparison) {
 		if verdict == "better" || verdict == "worse" {
 			verdict = "**" + verdict + "**"
 		}
-		fmt.Fprintf(b, "| %s | %d (%d) | %s | %s | %s; %s | %s | %s |\n", name, r.N, r.Dropped, estCell(r.LostMs), estCell(r.DipPP),
-			format(float64(r.PredictedPP)), format(float64(r.PredictedWithGCPP)), vs, verdict)
+		od := "–"
+		if open != nil && open.Strategies[name] != nil {
+			od = estCell(open.Strategies[name].Reload.DipPP)
+		}
+		fmt.Fprintf(b, "| %s | %d (%d) | %s | %s | %s; %s | %s | %s | %s |\n", name, r.N, r.Dropped, estCell(r.LostMs), estCell(r.DipPP),
+			format(float64(r.PredictedPP)), format(float64(r.PredictedWithGCPP)), vs, verdict, od)
 	}
 	b.WriteString("\n### Where the dip comes from (per reload, ms of throughput; the target's own CPU accounting in parentheses)\n\n")
 	b.WriteString("Controls in the same rounds: `identical` rewrites (noticed, read, hashed, dropped), `reject` parses (parsed to the last line, rejected); stages are differences between kinds. CPU: the pipeline's per-thread CPU clock per stage; GC: the runtime's GC CPU in windows minus controls.\n\n| stage |")
@@ -236,7 +243,7 @@ func markdown(run *Run) string {
 		if run.Sweep != "" {
 			fmt.Fprintf(&b, "## %s = %s\n\n", sweepKey(run.Sweep), pt.Value)
 		}
-		dipTable(&b, run, pt.Dip)
+		dipTable(&b, run, pt.Dip, pt.OpenDip)
 		b.WriteString("### Every other metric: median over rounds\n\n")
 		b.WriteString("Cells: median [confidence interval] over the rounds; `~` = no difference from the baseline; **better**/**worse** with the ratio of medians, the Mann-Whitney U p and its Holm-adjusted value. ")
 		if run.Repeat < 6 {
@@ -346,6 +353,9 @@ func writePlots(dir string, run *Run) error {
 	if run.Sweep == "" {
 		return nil
 	}
+	if err := sweepDipPlot(dir, run); err != nil {
+		return err
+	}
 	for _, m := range metrics {
 		var series []plots.Series
 		for _, s := range run.Strategies {
@@ -357,10 +367,13 @@ func writePlots(dir string, run *Run) error {
 			series = append(series, se)
 		}
 		xl := "keys in the config (log scale)"
-		if run.Sweep == "rate" {
+		switch run.Sweep {
+		case "rate":
 			xl = "interval between config writes (s, log scale)"
+		case "util":
+			xl = "open-model utilization (offered rate ÷ capacity)"
 		}
-		if err := plots.Lines(filepath.Join(dir, "sweep-"+m.Name+".png"), m.Title+" vs "+sweepKey(run.Sweep), xl, m.Unit, series, true); err != nil {
+		if err := plots.Lines(filepath.Join(dir, "sweep-"+m.Name+".png"), m.Title+" vs "+sweepKey(run.Sweep), xl, m.Unit, series, run.Sweep != "util"); err != nil {
 			return err
 		}
 	}
@@ -394,4 +407,40 @@ func sweepX(sweep, v string) float64 {
 	var n float64
 	fmt.Sscan(v, &n)
 	return n
+}
+
+// sweepDipPlot draws sweep-qps-dip.png: each strategy's pooled dip against
+// the swept value; for a utilization sweep the open-model phase's dip at
+// each utilization, and the closed model's (saturation) at 1.
+func sweepDipPlot(dir string, run *Run) error {
+	var series []plots.Series
+	for _, s := range run.Strategies {
+		se := plots.Series{Name: s}
+		var sat []float64
+		for _, pt := range run.Points {
+			x := sweepX(run.Sweep, pt.Value)
+			src := pt.Dip
+			if run.Sweep == "util" {
+				src = pt.OpenDip
+				if d := pt.Dip; d != nil && d.Strategies[s] != nil {
+					sat = append(sat, d.Strategies[s].Reload.DipPP.Value)
+				}
+			}
+			if src != nil && src.Strategies[s] != nil {
+				se.Points = append(se.Points, plots.XY{X: x, Y: src.Strategies[s].Reload.DipPP.Value})
+			}
+		}
+		if len(sat) > 0 {
+			se.Points = append(se.Points, plots.XY{X: 1, Y: stats.Mean(sat)})
+		}
+		series = append(series, se)
+	}
+	xl, title := "keys in the config (log scale)", "QPS dip per reload vs keys (pp of a 1 s QPS sample, every reload pooled)"
+	switch run.Sweep {
+	case "rate":
+		xl, title = "interval between config writes (s, log scale)", "QPS dip per reload vs the write interval (pp of a 1 s QPS sample)"
+	case "util":
+		xl, title = "utilization: open-model rate ÷ capacity (1 = closed model at saturation)", "QPS dip per reload vs utilization (pp of a 1 s QPS sample, every reload pooled)"
+	}
+	return plots.Lines(filepath.Join(dir, "sweep-qps-dip.png"), title, xl, "pp", series, run.Sweep != "util")
 }

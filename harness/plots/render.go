@@ -207,8 +207,12 @@ func reloadEntry(reloads []float64) entry {
 }
 
 // bands shades the phases behind the data and names each one in a tab
-// just above the data area (the figure leaves room for it).
-type bands struct{ phases []Phase }
+// just above the data area (the figure leaves room for it), unless
+// noTabs is set (the lower panels of a stack).
+type bands struct {
+	phases []Phase
+	noTabs bool
+}
 
 // Plot implements plot.Plotter.
 func (b bands) Plot(c draw.Canvas, plt *plot.Plot) {
@@ -226,6 +230,9 @@ func (b bands) Plot(c draw.Canvas, plt *plot.Plot) {
 		x0, x1 := trX(lo), trX(hi)
 		fill := phaseColors[i%len(phaseColors)]
 		c.FillPolygon(fill, rect(x0, c.Min.Y, x1, c.Max.Y))
+		if b.noTabs {
+			continue
+		}
 		tab := vg.Points(13)
 		c.FillPolygon(fill, rect(x0, c.Max.Y, x1, c.Max.Y+tab))
 		name := ph.Name

@@ -31,7 +31,7 @@ func timelinePlot(tl Timeline, yLabel string, data ...[]XY) *plot.Plot {
 		xs.add(r)
 	}
 	setLinear(&p.X, xs, false, 0)
-	p.Add(bands{tl.Phases}, grid(), reloadLines{tl.Reloads})
+	p.Add(bands{phases: tl.Phases}, grid(), reloadLines{tl.Reloads})
 	return p
 }
 
@@ -250,13 +250,16 @@ func Stacked(path string, tl Timeline, panels []Panel) error {
 	for i, pn := range panels {
 		p := newPlot("", pn.YLabel)
 		p.Title.Text = pn.Title
+		if i == 0 && len(tl.Phases) > 0 {
+			p.Title.Padding = vg.Points(16) // room for the phase tabs under the title
+		}
 		setLinear(&p.X, xs, false, 0)
 		var yr span
 		for _, pts := range cleaned[i] {
 			yr.addY(pts)
 		}
 		setLinear(&p.Y, yr, true, 0.05)
-		p.Add(bands{tl.Phases}, grid(), reloadLines{tl.Reloads})
+		p.Add(bands{phases: tl.Phases, noTabs: i > 0}, grid(), reloadLines{tl.Reloads})
 		empty := true
 		for j, pts := range cleaned[i] {
 			c := colorAt(k)

@@ -32,7 +32,7 @@ Presets: `+strings.Join(strategies.Names(), ", "), stderr)
 	fs.DurationVar(&cfg.ReloadEvery, "reload-every", 0, "interval between config writes (default 500ms)")
 	fs.StringVar(&cfg.Pattern, "pattern", "", "write pattern (default rename)")
 	fs.IntVar(&cfg.Rate, "rate", 0, "open-model rate in req/s (default: probed once on the baseline: two thirds of the highest rate a short probe did not saturate)")
-	fs.StringVar(&cfg.Sweep, "sweep", "", "repeat the comparison over keys (1k, 10k, 100k) or rate (reload every 100ms, 500ms, 2s)")
+	fs.StringVar(&cfg.Sweep, "sweep", "", "repeat the comparison over keys (1k, 10k, 100k), rate (reload every 100ms, 500ms, 2s) or util (open-model rate at 25, 50, 75, 90% of each run's capacity)")
 	replot := fs.String("replot", "", "redraw the bar and sweep charts of the finished comparison in `dir` from its summary.json, without running anything")
 	fs.StringVar(&cfg.Out, "out", "", "output `dir` (default results/compare, or results/compare-sweep-<sweep>)")
 	if err := parseFlags(fs, args); err != nil {
