@@ -88,6 +88,12 @@ type ThroughputSummary struct {
 	TargetCPUs  int        `json:"target_cpus"`
 	Geometry    Geometry   `json:"geometry"`
 	Kinds       []KindCost `json:"kinds"`  // one per kind (per injected level for burns)
+	// LongTail is the reloads' lost throughput per shot estimated again
+	// with a window tail four times as long: if the window misses part of
+	// the cost (garbage collected later, a queue draining slowly) it comes
+	// out larger than the reload kind's LostMs.
+	LongTail stats.Estimate `json:"long_tail_lost_ms"`
+	LongTailMs float64      `json:"long_tail_ms"`
 	Stages      []Stage    `json:"stages"` // the reload's cost by stage
 	Shots       []ShotCost `json:"shots"`  // every usable shot, for pooling across runs
 }
@@ -361,8 +367,13 @@ func throughput(tp *load.Result, shots []Shot, unmatched map[string]int, in Inpu
 	for _, l := range lv {
 		ts.Kinds = append(ts.Kinds, Aggregate(KindBurn, levels[l], in.Sample, in.TargetCPUs))
 	}
+	ts.LongTail = stats.NoEstimate()
 	if rk := ts.Kind(KindReload); rk != nil && rk.N > 0 {
 		ts.Stages = Decompose(by, *rk)
+		long := Geometry{Lead: g.Lead, Tail: 4 * g.Tail}
+		lc, _, _ := long.ShotCosts(in_, completionTimes(tp.Recs), Span{from + edge, to - edge}, nil)
+		ts.LongTail = stats.MeanCI(LostOf(ByKind(lc)[KindReload]))
+		ts.LongTailMs = float64(long.Tail) / 1e6
 	}
 	return ts
 }

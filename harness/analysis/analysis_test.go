@@ -18,6 +18,9 @@ import (
 
 const ms = int64(time.Millisecond)
 
+// testGeometry is the geometry the tests' numbers are worked out for.
+var testGeometry = Geometry{Lead: 20 * time.Millisecond, Tail: 100 * time.Millisecond}
+
 func TestWindowsMergeAndContain(t *testing.T) {
 	t.Parallel()
 	w := NewWindows([]int64{1000 * ms, 1300 * ms, 3000 * ms}, 100*time.Millisecond, 400*time.Millisecond)
@@ -136,7 +139,7 @@ func TestPairedEstimateRecoversAKnownCost(t *testing.T) {
 			t.Parallel()
 			w := world{t0: time.Unix(1_700_000_000, 0), drift: tt.drift, busy: busyEvery(1200*time.Millisecond, 500*time.Millisecond, tt.busy, 7)}
 			writes, events := w.shotEvents([]string{KindReload}, tt.busy)
-			s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, TargetCPUs: 1})
+			s := Analyze(Input{Geometry: testGeometry, Throughput: w.phase(), Writes: writes, Events: events, TargetCPUs: 1})
 			rk := s.Throughput.Kind(KindReload)
 			require.NotNil(t, rk)
 			assert.Equal(t, 7, rk.N)
@@ -158,7 +161,7 @@ func TestShotsThatOverlapAreDropped(t *testing.T) {
 		{100 * ms, 110 * ms}, // inside the trimmed edge of the phase
 	}}
 	writes, events := w.shotEvents([]string{KindReload}, 10*time.Millisecond)
-	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, TargetCPUs: 1})
+	s := Analyze(Input{Geometry: testGeometry, Throughput: w.phase(), Writes: writes, Events: events, TargetCPUs: 1})
 	rk := s.Throughput.Kind(KindReload)
 	require.NotNil(t, rk)
 	assert.Equal(t, 1, rk.N)
@@ -181,7 +184,7 @@ func TestDecomposeWithControls(t *testing.T) {
 	}
 	w := world{t0: t0, busy: busy}
 	writes, events := w.shotEvents(kinds, 0)
-	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, TargetCPUs: 1})
+	s := Analyze(Input{Geometry: testGeometry, Throughput: w.phase(), Writes: writes, Events: events, TargetCPUs: 1})
 	require.Len(t, s.Throughput.Stages, 4)
 	byName := map[string]Stage{}
 	for _, st := range s.Throughput.Stages {
@@ -240,7 +243,7 @@ func TestBurnLevelsAreSeparateKinds(t *testing.T) {
 		shams = append(shams, Shot{Kind: KindBurn, Injected: l, Start: t0.UnixNano() + from, End: t0.UnixNano() + from + int64(l)})
 	}
 	w := world{t0: t0, busy: busy}
-	s := Analyze(Input{Throughput: w.phase(), Shams: shams, TargetCPUs: 1})
+	s := Analyze(Input{Geometry: testGeometry, Throughput: w.phase(), Shams: shams, TargetCPUs: 1})
 	var got []time.Duration
 	for _, k := range s.Throughput.Kinds {
 		require.Equal(t, KindBurn, k.Kind)
@@ -269,7 +272,7 @@ func TestAnalyzeLatencySplitsAndCorrects(t *testing.T) {
 	writes := []Write{{Version: 2, Kind: KindReload, Hash: h, Start: t0.Add(1990 * time.Millisecond), End: t0.Add(1991 * time.Millisecond)}}
 	events := []strategies.Event{{Outcome: strategies.Applied, Version: 2, Hash: h, ReadStart: t0.Add(2 * time.Second),
 		Finished: t0.Add(2030 * time.Millisecond), ApplyStart: t0.Add(2029 * time.Millisecond), ApplyEnd: t0.Add(2030 * time.Millisecond)}}
-	s := Analyze(Input{Latency: lp, Writes: writes, Events: events, TargetCPUs: 1})
+	s := Analyze(Input{Geometry: testGeometry, Latency: lp, Writes: writes, Events: events, TargetCPUs: 1})
 	l := s.Latency
 	assert.InDelta(t, 1, l.Window.P99, 0.001, "measured latency hides the stall")
 	assert.Greater(t, l.WindowCorrected.P99, 40.0, "corrected latency shows it")
@@ -301,7 +304,7 @@ func TestAnalyzeSamples(t *testing.T) {
 		smp.GCCPU = gc
 		samples = append(samples, smp)
 	}
-	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, Samples: samples, TargetCPUs: 1})
+	s := Analyze(Input{Geometry: testGeometry, Throughput: w.phase(), Writes: writes, Events: events, Samples: samples, TargetCPUs: 1})
 	assert.Equal(t, 70.0, s.Blocked.Window.Peak)
 	assert.Equal(t, 40.0, s.Blocked.Steady.Peak)
 	assert.Zero(t, s.GC.Steady.Count)
@@ -337,7 +340,7 @@ func TestSchedWaitSplit(t *testing.T) {
 		}
 		samples = append(samples, smp)
 	}
-	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, Samples: samples, TargetCPUs: 1})
+	s := Analyze(Input{Geometry: testGeometry, Throughput: w.phase(), Writes: writes, Events: events, Samples: samples, TargetCPUs: 1})
 	assert.InDelta(t, 2, s.SchedWait.Steady.P99Us, 1e-9)
 	assert.InDelta(t, 16000, s.SchedWait.Window.MaxUs, 1e-6, "a parse holding the only CPU shows as a long runnable wait")
 	assert.Greater(t, s.SchedWait.Window.P99Us, s.SchedWait.Steady.P99Us)
@@ -377,11 +380,23 @@ func TestOpenModelDipIsZeroWhenTheBacklogDrains(t *testing.T) {
 	}
 	w := world{t0: t0, busy: busy}
 	writes, events := w.shotEvents([]string{KindReload}, 20*time.Millisecond)
-	s := Analyze(Input{Latency: lp, Writes: writes, Events: events, TargetCPUs: 1})
+	s := Analyze(Input{Geometry: testGeometry, Latency: lp, Writes: writes, Events: events, TargetCPUs: 1})
 	d := s.Latency.Dip
 	require.Equal(t, 8, d.N)
 	assert.InDelta(t, 0, d.LostMs.Value, 0.5, "below capacity the requests are served late, not lost")
 	assert.Greater(t, s.Latency.Window.P99, 10.0, "the cost shows as latency")
 	assert.Less(t, s.Latency.Steady.P99, 1.0)
 	assert.Len(t, s.Latency.Shots, 8)
+}
+
+func TestDefaultGeometryAndLongTail(t *testing.T) {
+	t.Parallel()
+	w := world{t0: time.Unix(1_700_000_000, 0), busy: busyEvery(1200*time.Millisecond, 500*time.Millisecond, 10*time.Millisecond, 7)}
+	writes, events := w.shotEvents([]string{KindReload}, 10*time.Millisecond)
+	s := Analyze(Input{Throughput: w.phase(), Writes: writes, Events: events, TargetCPUs: 1})
+	assert.Equal(t, DefaultGeometry, s.Throughput.Geometry, "a zero geometry means the default")
+	assert.Equal(t, float64(4*DefaultGeometry.Tail)/1e6, s.Throughput.LongTailMs)
+	rk := s.Throughput.Kind(KindReload)
+	require.NotNil(t, rk)
+	assert.InDelta(t, rk.LostMs.Value, s.Throughput.LongTail.Value, 0.5, "a cost inside the window: a longer tail finds no more")
 }

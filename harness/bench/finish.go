@@ -364,6 +364,14 @@ func costNote(k analysis.KindCost, tp analysis.ThroughputSummary) string {
 			b.WriteString("; the measured dip is above it: the reload costs throughput beyond its own CPU (cache effects, queueing, scheduler delays).")
 		}
 	}
+	if lt := tp.LongTail; lt.Valid() {
+		switch {
+		case lt.Lo > k.LostMs.Hi:
+			fmt.Fprintf(&b, " With a %.0f ms tail the loss is %.1f ms (CI %.1f…%.1f), above the %.0f ms tail's interval: the window misses part of the cost (garbage collected later, a slow queue), and the dip above understates it.", tp.LongTailMs, lt.Value, lt.Lo, lt.Hi, float64(tp.Geometry.Tail)/1e6)
+		default:
+			fmt.Fprintf(&b, " With a %.0f ms tail the loss is %.1f ms (CI %.1f…%.1f), no more than with %.0f ms: the window holds the cost.", tp.LongTailMs, lt.Value, lt.Lo, lt.Hi, float64(tp.Geometry.Tail)/1e6)
+		}
+	}
 	if need := stats.RequiredN(float64(k.SDMs), 0.3*tp.SampleMs/100); stats.Finite(need) {
 		fmt.Fprintf(&b, " The interval is ±%.2f pp; ±0.3 pp (%.1f ms) would need about %.0f reloads at this noise.", k.DipPP.HalfWidth(), 0.3*tp.SampleMs/100, need)
 	}

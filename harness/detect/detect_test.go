@@ -260,8 +260,9 @@ func TestPercentile(t *testing.T) {
 		describe string
 	}{
 		{ms(5), 50, 5 * time.Millisecond, "one sample"},
-		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 50, 5 * time.Millisecond, "p50 of 10"},
-		{ms(10, 9, 8, 7, 6, 5, 4, 3, 2, 1), 99, 10 * time.Millisecond, "p99 of 10 is the largest"},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 50, 5500 * time.Microsecond, "p50 of 10: the mean of the middle two (type 7)"},
+		{ms(10, 9, 8, 7, 6, 5, 4, 3, 2, 1), 99, 9910 * time.Microsecond, "p99 of 10 interpolates between the two largest"},
+		{ms(10, 9, 8, 7, 6, 5, 4, 3, 2, 1), 100, 10 * time.Millisecond, "p100 is the largest"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, percentile(tt.in, tt.p), tt.describe)

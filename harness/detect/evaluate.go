@@ -2,6 +2,7 @@ package detect
 
 import (
 	"math"
+	"reloadlab/harness/stats"
 	"sort"
 	"strconv"
 	"strings"
@@ -247,13 +248,14 @@ func (c *cellAcc) finish() Cell {
 	return c.Cell
 }
 
-// percentile returns the p-th percentile of ds by the nearest-rank method
-// (p99 of 10 samples is the largest).
+// percentile returns the p-th percentile of ds (stats.Quantile's
+// definition, type 7: p99 of 10 samples lies between the two largest).
 func percentile(ds []time.Duration, p float64) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	rank := int(math.Ceil(p / 100 * float64(len(s))))
-	return s[min(max(rank, 1), len(s))-1]
+	xs := make([]float64, len(ds))
+	for i, d := range ds {
+		xs[i] = float64(d)
+	}
+	return time.Duration(math.Round(stats.Quantile(xs, p/100)))
 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }

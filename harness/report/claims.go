@@ -3,7 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
-	"sort"
+	"reloadlab/harness/stats"
 	"strings"
 
 	"reloadlab/harness/bench"
@@ -386,13 +386,5 @@ func pctMissed(a *cellAgg) string {
 	return fmt.Sprintf("%.0f%%", 100*float64(a.missed)/float64(a.trials))
 }
 
-// quantile returns the nearest-rank quantile of xs (NaN for none).
-func quantile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	i := int(math.Ceil(p*float64(len(s)))) - 1
-	return s[max(0, min(i, len(s)-1))]
-}
+// quantile returns the p-quantile of xs (stats.Quantile; NaN for none).
+func quantile(xs []float64, p float64) float64 { return stats.Quantile(xs, p) }

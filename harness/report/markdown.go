@@ -2,9 +2,9 @@ package report
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
+	"reloadlab/harness/stats"
 	"sort"
 	"strings"
 	"time"
@@ -258,14 +258,7 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	return s[len(s)/2]
-}
+func median(xs []float64) float64 { return stats.Median(xs) }
 
 func compareSection(in *Inputs) string {
 	var b strings.Builder
