@@ -15,11 +15,17 @@ STRATEGIES   ?=
 REPEAT       ?= 0
 SWEEP        ?=
 TRIALS       ?= 10
+WORK         ?= 500us
+UTIL         ?= 0
+RELOAD_BURN  ?= 0s
+TARGET_CPUS  ?=
+LOAD_CPUS    ?=
+SHARED_CPUS  ?= 0-1
 
 LAB = go run ./harness/cmd/lab
 quick = $(if $(filter 1 true yes,$(QUICK)),true,false)
 
-.PHONY: test bench micro compare detect report reproduce list fuzz
+.PHONY: test bench micro compare calibrate utilization compare-shared detect report reproduce list fuzz
 
 ## test: vet, lint the workflows, then every test with the race detector
 test:
@@ -31,11 +37,26 @@ test:
 bench:
 	$(LAB) bench -strategy=$(STRATEGY) -store=$(STORE) -trigger=$(TRIGGER) -keys=$(KEYS) \
 		-reload-every=$(RELOAD_EVERY) -pattern=$(PATTERN) -rate=$(RATE) -duration=$(DURATION) \
-		-out=$(OUT) -quick=$(quick)
+		-utilization=$(UTIL) -work=$(WORK) -reload-burn=$(RELOAD_BURN) \
+		-target-cpus=$(TARGET_CPUS) -load-cpus=$(LOAD_CPUS) -out=$(OUT) -quick=$(quick)
 
 ## compare: every preset, repeated and interleaved, with an A/A noise floor → results/compare
 compare:
-	$(LAB) compare -strategies=$(STRATEGIES) -repeat=$(REPEAT) -quick=$(quick) -sweep=$(SWEEP) -out=$(OUT)
+	$(LAB) compare -strategies=$(STRATEGIES) -repeat=$(REPEAT) -quick=$(quick) -sweep=$(SWEEP) -work=$(WORK) \
+		-target-cpus=$(TARGET_CPUS) -load-cpus=$(LOAD_CPUS) -out=$(OUT)
+
+## calibrate: sham reloads of known cost: what the QPS-dip estimator resolves → results/calibrate
+calibrate:
+	$(LAB) calibrate -quick=$(quick) -work=$(WORK) -target-cpus=$(TARGET_CPUS) -load-cpus=$(LOAD_CPUS)
+
+## utilization: atomic and lockparse at 25-90% of capacity, and at saturation → results/compare-sweep-util
+utilization:
+	$(LAB) compare -sweep=util -strategies=atomic,lockparse -repeat=3 -quick=$(quick) -work=$(WORK)
+
+## compare-shared: the target on both CPUs, shared with the load generator → results/compare-shared-cpus
+compare-shared:
+	$(LAB) compare -strategies=atomic,lockmap,lockparse -quick=$(quick) -work=$(WORK) \
+		-target-cpus=$(SHARED_CPUS) -load-cpus=$(SHARED_CPUS) -out=results/compare-shared-cpus
 
 ## detect: trigger × write pattern × file system matrix → results/detect
 detect:

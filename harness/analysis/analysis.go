@@ -82,20 +82,20 @@ type ThroughputSummary struct {
 	Seconds     float64    `json:"seconds"`
 	Requests    int        `json:"requests"`
 	Errors      int        `json:"errors"`
-	CapacityRPS float64    `json:"capacity_rps"` // completed requests per second over the phase
-	SteadyRPS   stats.Num  `json:"steady_rps"`   // over every shot's controls
+	CapacityRPS float64    `json:"capacity_rps"`  // completed requests per second over the phase
+	SteadyRPS   stats.Num  `json:"steady_rps"`    // over every shot's controls
 	SampleMs    float64    `json:"qps_sample_ms"` // the QPS sample a dip is a share of
 	TargetCPUs  int        `json:"target_cpus"`
 	Geometry    Geometry   `json:"geometry"`
-	Kinds       []KindCost `json:"kinds"`  // one per kind (per injected level for burns)
+	Kinds       []KindCost `json:"kinds"` // one per kind (per injected level for burns)
 	// LongTail is the reloads' lost throughput per shot estimated again
 	// with a window tail four times as long: if the window misses part of
 	// the cost (garbage collected later, a queue draining slowly) it comes
 	// out larger than the reload kind's LostMs.
-	LongTail stats.Estimate `json:"long_tail_lost_ms"`
-	LongTailMs float64      `json:"long_tail_ms"`
-	Stages      []Stage    `json:"stages"` // the reload's cost by stage
-	Shots       []ShotCost `json:"shots"`  // every usable shot, for pooling across runs
+	LongTail   stats.Estimate `json:"long_tail_lost_ms"`
+	LongTailMs float64        `json:"long_tail_ms"`
+	Stages     []Stage        `json:"stages"` // the reload's cost by stage
+	Shots      []ShotCost     `json:"shots"`  // every usable shot, for pooling across runs
 }
 
 // Kind returns the KindCost of kind (the first, for burns), or nil.

@@ -38,10 +38,10 @@ type Shot struct {
 	Kind     string              `json:"kind"`
 	Version  int64               `json:"version,omitempty"`
 	Phase    string              `json:"phase,omitempty"`
-	Start    int64               `json:"start"`          // the target began the work (pipeline ReadStart), Unix ns
-	End      int64               `json:"end"`            // and ended it (pipeline Finished), Unix ns
-	CPU      strategies.StageCPU `json:"cpu"`            // the target's own accounting of the work's CPU
-	Injected time.Duration       `json:"injected_ns"`    // KindBurn: the CPU time asked for
+	Start    int64               `json:"start"`              // the target began the work (pipeline ReadStart), Unix ns
+	End      int64               `json:"end"`                // and ended it (pipeline Finished), Unix ns
+	CPU      strategies.StageCPU `json:"cpu"`                // the target's own accounting of the work's CPU
+	Injected time.Duration       `json:"injected_ns"`        // KindBurn: the CPU time asked for
 	WriteEnd int64               `json:"write_end,omitzero"` // when the harness's write returned (0 for shams)
 }
 
@@ -66,6 +66,7 @@ type Geometry struct {
 // granularity at which load testers print QPS. A reload that costs 3 ms of
 // the target's throughput makes the second that holds it 0.3% lower.
 const QPSSample = time.Second
+
 // The tail is short on purpose: the per-shot noise grows with the window's
 // length, and every run checks that a window with a 4× longer tail finds
 // no more cost (ThroughputSummary.LongTail).
@@ -124,13 +125,13 @@ func (g Geometry) spans(shots []Shot, phase Span) []shotSpans {
 type ShotCost struct {
 	Kind     string        `json:"kind"`
 	Version  int64         `json:"version,omitempty"`
-	At       int64         `json:"at"`             // Start, Unix ns
-	WindowMs float64       `json:"window_ms"`      // |R|
-	Observed float64       `json:"observed"`       // requests completed in R
-	Expected float64       `json:"expected"`       // requests completed in C (|C| = |R|)
-	LostMs   float64       `json:"lost_ms"`        // (Expected − Observed) ÷ steady rate, ms of the target's whole capacity
-	GCMs     stats.Num     `json:"gc_ms"`          // GC CPU in R minus in C, ms (NaN without samples)
-	CPU      stageMs       `json:"cpu_ms"`         // the target's own accounting, ms
+	At       int64         `json:"at"`        // Start, Unix ns
+	WindowMs float64       `json:"window_ms"` // |R|
+	Observed float64       `json:"observed"`  // requests completed in R
+	Expected float64       `json:"expected"`  // requests completed in C (|C| = |R|)
+	LostMs   float64       `json:"lost_ms"`   // (Expected − Observed) ÷ steady rate, ms of the target's whole capacity
+	GCMs     stats.Num     `json:"gc_ms"`     // GC CPU in R minus in C, ms (NaN without samples)
+	CPU      stageMs       `json:"cpu_ms"`    // the target's own accounting, ms
 	Injected time.Duration `json:"injected_ns,omitzero"`
 }
 
@@ -234,10 +235,10 @@ func (c *cumulative) over(s Span) float64 { return c.at(s.To) - c.at(s.From) }
 
 // KindCost is what one kind of shot costs, over all its usable shots.
 type KindCost struct {
-	Kind      string  `json:"kind"`
-	N         int     `json:"n"`         // shots estimated
-	Dropped   int     `json:"dropped"`   // shots in the phase's trimmed edges, or whose windows overlapped another's
-	Unmatched int     `json:"unmatched"` // writes of this kind the target never ran (not noticed, or merged into another)
+	Kind      string    `json:"kind"`
+	N         int       `json:"n"`         // shots estimated
+	Dropped   int       `json:"dropped"`   // shots in the phase's trimmed edges, or whose windows overlapped another's
+	Unmatched int       `json:"unmatched"` // writes of this kind the target never ran (not noticed, or merged into another)
 	WindowMs  stats.Num `json:"window_ms"` // mean |R|
 	// LostMs is the mean lost throughput per shot, in ms of the target's
 	// whole capacity, with a 95% interval over the shots (stats.MeanCI).
@@ -255,8 +256,8 @@ type KindCost struct {
 	GCMs stats.Estimate `json:"gc_ms"`
 	// PredictedPP is the dip the target's own accounting predicts: pipeline
 	// CPU ÷ interval ÷ target CPUs; PredictedWithGCPP adds the GC CPU.
-	PredictedPP       stats.Num `json:"predicted_pp"`
-	PredictedWithGCPP stats.Num `json:"predicted_with_gc_pp"`
+	PredictedPP       stats.Num     `json:"predicted_pp"`
+	PredictedWithGCPP stats.Num     `json:"predicted_with_gc_pp"`
 	Injected          time.Duration `json:"injected_ns,omitzero"`
 }
 

@@ -31,7 +31,7 @@ type Summary struct {
 	GOMAXPROCS     int              `json:"target_gomaxprocs"`
 	TargetCPUs     []int            `json:"target_cpus"`
 	LoadCPUs       []int            `json:"load_cpus"`
-	SharedCPUs     bool             `json:"shared_cpus"`  // target and load generator share CPUs
+	SharedCPUs     bool             `json:"shared_cpus"`     // target and load generator share CPUs
 	RequestWork    time.Duration    `json:"request_work_ns"` // CPU each request spends in the target (-work)
 	ReloadBurn     time.Duration    `json:"reload_burn_ns,omitempty"`
 	Goroutines     GoroutineSummary `json:"goroutine_profiles"`

@@ -207,7 +207,7 @@ type GoroutineSummary struct {
 	// caught a reload: the same count over a denominator without the
 	// runtime's and the lab's own goroutines.
 	ServingShareDuringReload stats.Estimate `json:"serving_share_during_reload"`
-	ConfigLockShare   stats.Num      `json:"config_lock_share"` // of the goroutines in a lock during reloads, the share waiting on the config store's
+	ConfigLockShare          stats.Num      `json:"config_lock_share"` // of the goroutines in a lock during reloads, the share waiting on the config store's
 }
 
 // SummarizeGoroutines aggregates goroutine samples.

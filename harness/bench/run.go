@@ -44,28 +44,28 @@ type Report struct {
 
 // run is one run's state.
 type run struct {
-	r        resolved
-	stage    *results.Stage
-	proc     *target.Process
-	client   *target.Client
-	writer   *reloadWriter
-	done     atomic.Int64 // responses so far, for progress
-	events   *eventCollector
-	phases   []*load.Result
-	timings  []phaseTiming
-	openRate int
-	probes   []rateProbe
+	r            resolved
+	stage        *results.Stage
+	proc         *target.Process
+	client       *target.Client
+	writer       *reloadWriter
+	done         atomic.Int64 // responses so far, for progress
+	events       *eventCollector
+	phases       []*load.Result
+	timings      []phaseTiming
+	openRate     int
+	probes       []rateProbe
 	goroutines   []GoroutineSample
 	targetStatus debugapi.ReloadStatus // at start
-	start    time.Time
-	warnings []string
-	wmu      sync.Mutex
+	start        time.Time
+	warnings     []string
+	wmu          sync.Mutex
 }
 
 type phaseTiming struct {
 	phaseSpec
-	Began time.Time `json:"began"`
-	Ended time.Time `json:"ended"`
+	Began     time.Time `json:"began"`
+	Ended     time.Time `json:"ended"`
 	Rate      int       `json:"rate_rps,omitempty"`
 	Recs      int       `json:"requests"`
 	Completed int       `json:"completed"`

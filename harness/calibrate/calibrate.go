@@ -173,28 +173,28 @@ type Fit struct {
 
 // Summary is summary.json.
 type Summary struct {
-	Levels      []Level    `json:"levels"`
-	AAFloorPP   stats.Num  `json:"aa_floor_pp"`   // half-width of the zero-cost level's interval
-	ZeroPP      stats.Estimate `json:"zero_level_pp"` // the zero-cost level's estimate (should hold 0)
-	ResolutionPP stats.Num `json:"resolution_pp"` // smallest injected level whose interval excludes 0 (null: none)
-	Fit         Fit        `json:"fit"`
+	Levels       []Level        `json:"levels"`
+	AAFloorPP    stats.Num      `json:"aa_floor_pp"`   // half-width of the zero-cost level's interval
+	ZeroPP       stats.Estimate `json:"zero_level_pp"` // the zero-cost level's estimate (should hold 0)
+	ResolutionPP stats.Num      `json:"resolution_pp"` // smallest injected level whose interval excludes 0 (null: none)
+	Fit          Fit            `json:"fit"`
 	// ShotsFor03 is how many shots per level a ±0.3 pp interval would take
 	// at the zero level's noise.
-	ShotsFor03  stats.Num  `json:"shots_for_0_3_pp"`
-	SteadyRPS   stats.Num  `json:"steady_rps"`
-	CapacityRPS float64    `json:"capacity_rps"`
-	TargetCPUs  int        `json:"target_cpus"`
-	SharedCPUs  bool       `json:"shared_cpus"`
-	Work        string     `json:"request_work"`
-	Spacing     string     `json:"spacing"`
-	ShotsPerLevel int      `json:"shots_per_level"`
-	Geometry    analysis.Geometry `json:"geometry"`
-	Verdict     string     `json:"verdict"`
-	Machine     machine.Info `json:"machine"`
-	Command     string     `json:"command"`
-	Started     time.Time  `json:"started"`
-	Elapsed     string     `json:"elapsed"`
-	Warnings    []string   `json:"warnings,omitempty"`
+	ShotsFor03    stats.Num         `json:"shots_for_0_3_pp"`
+	SteadyRPS     stats.Num         `json:"steady_rps"`
+	CapacityRPS   float64           `json:"capacity_rps"`
+	TargetCPUs    int               `json:"target_cpus"`
+	SharedCPUs    bool              `json:"shared_cpus"`
+	Work          string            `json:"request_work"`
+	Spacing       string            `json:"spacing"`
+	ShotsPerLevel int               `json:"shots_per_level"`
+	Geometry      analysis.Geometry `json:"geometry"`
+	Verdict       string            `json:"verdict"`
+	Machine       machine.Info      `json:"machine"`
+	Command       string            `json:"command"`
+	Started       time.Time         `json:"started"`
+	Elapsed       string            `json:"elapsed"`
+	Warnings      []string          `json:"warnings,omitempty"`
 }
 
 // Run performs the calibration and commits its results directory.
@@ -361,7 +361,9 @@ func summarize(tp analysis.ThroughputSummary, shots []analysis.Shot, cfg Config,
 		Geometry: tp.Geometry, SteadyRPS: tp.SteadyRPS, AAFloorPP: stats.Num(math.NaN()), ResolutionPP: stats.Num(math.NaN()),
 		ZeroPP: stats.NoEstimate(), ShotsFor03: stats.Num(math.NaN())}
 	sampleMs := float64(analysis.QPSSample) / 1e6
-	pct := func(injected time.Duration) float64 { return float64(injected) / 1e6 / (sampleMs * float64(cpus)) * 100 }
+	pct := func(injected time.Duration) float64 {
+		return float64(injected) / 1e6 / (sampleMs * float64(cpus)) * 100
+	}
 	var xs, ys []float64
 	for _, c := range tp.Shots {
 		if c.Kind != analysis.KindBurn {

@@ -1,7 +1,9 @@
 package calibrate
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -46,6 +48,27 @@ func writeOutputs(stage *results.Stage, s Summary, res *load.Result, shots []ana
 		return err
 	}
 	return Plot(filepath.Join(stage.Dir, "calibration.png"), s)
+}
+
+// Render rewrites summary.md and calibration.png in dir from its
+// summary.json, measuring nothing: for a change in how the results are
+// worded or drawn.
+func Render(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return fmt.Errorf("calibrate: render: %w", err)
+	}
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("calibrate: render: %s: %w", filepath.Join(dir, "summary.json"), err)
+	}
+	if len(s.Levels) == 0 {
+		return fmt.Errorf("calibrate: render: %s holds no levels", filepath.Join(dir, "summary.json"))
+	}
+	if err := results.WriteFile(filepath.Join(dir, "summary.md"), []byte(Markdown(s))); err != nil {
+		return err
+	}
+	return Plot(filepath.Join(dir, "calibration.png"), s)
 }
 
 // Plot draws calibration.png from a summary.

@@ -211,4 +211,13 @@ func TestReplot(t *testing.T) {
 		assert.Positive(t, fi.Size(), m.Name)
 	}
 	assert.NoFileExists(t, filepath.Join(dir, "timelines.png"), "replot leaves the raw-data timeline alone")
+	md, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+	require.NoError(t, err, "replot rewrites summary.md")
+	assert.Contains(t, string(md), "| metric | A/A noise floor |")
+
+	delete(pt.Metrics, "capacity")
+	data, err = json.Marshal(Run{Baseline: "atomic", Strategies: []string{"atomic"}, Repeat: 5, Points: []Point{pt}})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "summary.json"), data, 0o644))
+	require.ErrorContains(t, Replot(dir), `lacks the metric "capacity"`, "a summary from another version is refused, not half-drawn")
 }

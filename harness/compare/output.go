@@ -35,9 +35,10 @@ func write(stage *results.Stage, run *Run) error {
 }
 
 // Replot redraws the bar charts (and, for a sweep, the sweep-*.png line
-// charts) of a finished comparison in dir from its summary.json, without
-// re-running anything; timelines.png, which needs the raw runs, is left as it
-// is. It is for a change in how figures are drawn, never in what they show.
+// charts) and rewrites summary.md of a finished comparison in dir from its
+// summary.json, without re-running anything; timelines.png and bench.txt,
+// which need the raw runs, are left as they are. It is for a change in how
+// results are drawn or worded, never in what they measured.
 func Replot(dir string) error {
 	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
@@ -49,6 +50,16 @@ func Replot(dir string) error {
 	}
 	if len(run.Points) == 0 || len(run.Strategies) == 0 {
 		return fmt.Errorf("compare: replot: %s holds no comparison", filepath.Join(dir, "summary.json"))
+	}
+	for _, pt := range run.Points {
+		for _, m := range metrics {
+			if pt.Metrics[m.Name] == nil {
+				return fmt.Errorf("compare: replot: %s lacks the metric %q (made by another version of the lab; run the comparison again)", filepath.Join(dir, "summary.json"), m.Name)
+			}
+		}
+	}
+	if err := results.WriteFile(filepath.Join(dir, "summary.md"), []byte(markdown(&run))); err != nil {
+		return err
 	}
 	return writePlots(dir, &run)
 }

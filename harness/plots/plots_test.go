@@ -253,7 +253,9 @@ func figures() []figureCase {
 			return Lines(p, "linear", "writers", "torn requests (count)", []Series{{Name: "a", Points: []XY{{1, 0}, {2, 3}, {4, 9}}}}, false)
 		}},
 		{"lines-empty", 0, false, func(p string) error { return Lines(p, "", "", "", nil, true) }},
-		{"lines-single", 0, false, func(p string) error { return Lines(p, "one", "keys", "µs", []Series{{Name: "a", Points: []XY{{1000, 5}}}}, true) }},
+		{"lines-single", 0, false, func(p string) error {
+			return Lines(p, "one", "keys", "µs", []Series{{Name: "a", Points: []XY{{1000, 5}}}}, true)
+		}},
 		{"distribution", 0, true, func(p string) error {
 			rng := rand.New(rand.NewPCG(9, 10))
 			gen := func(n int, f func() float64) []float64 {

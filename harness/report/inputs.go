@@ -1,7 +1,9 @@
 // Package report writes REPORT.md and results/verdicts.json from the
 // committed results: results/compare (make compare), results/detect (make
 // detect), results/micro (make micro), results/<strategy> for the bench
-// runs it cites (make bench), and results/compare-sweep-* if present. It
+// runs it cites (make bench), and, when present, results/calibrate (make
+// calibrate), results/compare-sweep-* (make utilization, make compare
+// SWEEP=…) and results/compare-shared-cpus (make compare-shared). It
 // never measures anything and never takes a figure from anywhere else:
 // every number in the report is read from those files, and the report says
 // which command made each one.
@@ -19,18 +21,21 @@ import (
 	"golang.org/x/perf/benchmath"
 
 	"reloadlab/harness/bench"
+	"reloadlab/harness/calibrate"
 	"reloadlab/harness/compare"
 	"reloadlab/harness/detect"
 )
 
 // Inputs are the committed results the report is made from.
 type Inputs struct {
-	Root    string // the results directory
-	Compare *compare.Run
-	Sweeps  map[string]*compare.Run // by sweep name ("keys", "rate")
-	Detect  *detect.Matrix
-	Micro   *Micro
-	Bench   map[string]*bench.Summary // bench runs by strategy name
+	Root      string // the results directory
+	Compare   *compare.Run
+	Sweeps    map[string]*compare.Run // by sweep name ("keys", "rate", "util")
+	Shared    *compare.Run            // results/compare-shared-cpus (make compare-shared), or nil
+	Calibrate *calibrate.Summary      // results/calibrate (make calibrate), or nil
+	Detect    *detect.Matrix
+	Micro     *Micro
+	Bench     map[string]*bench.Summary // bench runs by strategy name
 }
 
 // Load reads the results under root. compare, detect and micro are
@@ -54,11 +59,17 @@ func Load(root string) (*Inputs, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	for _, sw := range []string{"keys", "rate"} {
+	for _, sw := range []string{"keys", "rate", "util"} {
 		run := &compare.Run{}
 		if err := readJSON(filepath.Join(root, "compare-sweep-"+sw, "summary.json"), run); err == nil {
 			in.Sweeps[sw] = run
 		}
+	}
+	if shared := (&compare.Run{}); readJSON(filepath.Join(root, "compare-shared-cpus", "summary.json"), shared) == nil {
+		in.Shared = shared
+	}
+	if cal := (&calibrate.Summary{}); readJSON(filepath.Join(root, "calibrate", "summary.json"), cal) == nil {
+		in.Calibrate = cal
 	}
 	dirs, _ := filepath.Glob(filepath.Join(root, "*", "summary.json"))
 	for _, p := range dirs {

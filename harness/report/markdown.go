@@ -35,11 +35,15 @@ func Markdown(in *Inputs, claims []Claim, vs []verdict.Verdict, now time.Time) s
 		if c.Because != "" {
 			v += ": " + c.Because
 		}
+		if c.Rule != "" {
+			v += ". *Rule: " + c.Rule + ".*"
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | `%s` | %s |\n", c.ID, cellText(c.Section), cellText(c.Claim), cellText(c.Measured), c.Command, cellText(v))
 	}
 
 	b.WriteString("\n## 3. Results\n\n")
 	b.WriteString(compareSection(in))
+	b.WriteString(loadSections(in))
 	b.WriteString(detectSection(in))
 	b.WriteString(microSection(in))
 	b.WriteString(sweepSection(in))
@@ -265,7 +269,9 @@ func compareSection(in *Inputs) string {
 	run := in.Compare
 	fmt.Fprintf(&b, "### 3.1 Strategy comparison\n\nCommand: `%s` (`%s`), %d rounds × %d strategies + A/A, each run %s at a fixed open-model rate of %d req/s (%s); took %s. Full table with every metric: [results/compare/summary.md](results/compare/summary.md); raw: `results/compare/bench.txt` (`go tool benchstat -col /strategy results/compare/bench.txt`).\n\n",
 		cmdCompare, run.Command, run.Repeat, len(run.Strategies), run.RunDuration, run.Rate, run.RateSource, run.Elapsed)
-	sel := []string{"capacity", "qps-dip", "reload-p99", "co-reload-p99", "apply", "detect", "torn", "mutex-wait-window", "blocked-peak-window", "gc-pause-window"}
+	b.WriteString(dipTableMD(run, run.Points[0].Dip, run.Points[0].OpenDip))
+	b.WriteString("Every other metric: median [interval] over the rounds, Mann-Whitney U against the baseline with Holm's correction across each row, and the A/A floor on the log ratio.\n\n")
+	sel := []string{"capacity", "reload-p99", "co-reload-p99", "apply", "detect", "torn", "mutex-wait-window", "gc-pause-window"}
 	b.WriteString("| metric | noise floor |")
 	for _, s := range run.Strategies {
 		fmt.Fprintf(&b, " %s |", s)
@@ -286,7 +292,7 @@ func compareSection(in *Inputs) string {
 		if mr == nil {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s (%s) | ±%.0f%% |", mi.Title, mi.Unit, 100*mr.Noise.Relative)
+		fmt.Fprintf(&b, "| %s (%s) | %s |", mi.Title, mi.Unit, floorText(mr.Noise))
 		for _, s := range run.Strategies {
 			st := mr.Strategies[s]
 			cell := ci(st)
@@ -302,8 +308,12 @@ func compareSection(in *Inputs) string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\nMedian [interval] over the rounds (a %.1f%% interval with %d rounds); `~` no difference from `%s` (p ≥ 0.05 or within the A/A noise floor).\n\n", 100*compare.MinMaxCoverage(run.Repeat), run.Repeat, run.Baseline)
-	for _, f := range []string{"bars-capacity.png", "bars-reload-p99.png", "bars-apply.png", "bars-mutex-wait-window.png", "timelines.png"} {
+	cov := 0.95
+	if run.Repeat < 6 {
+		cov = compare.MinMaxCoverage(run.Repeat)
+	}
+	fmt.Fprintf(&b, "\nMedian [interval] over the rounds (at least a %.1f%% interval with %d rounds); `~` no difference from `%s` (Holm-adjusted p ≥ 0.05 over the row's %d comparisons, or within the A/A noise floor).\n\n", 100*cov, run.Repeat, run.Baseline, len(run.Strategies)-1)
+	for _, f := range []string{"bars-qps-dip.png", "bars-capacity.png", "bars-reload-p99.png", "bars-apply.png", "bars-mutex-wait-window.png", "timelines.png"} {
 		if exists(filepath.Join(in.Root, "compare", f)) {
 			fmt.Fprintf(&b, "![%s](results/compare/%s)\n", f, f)
 		}

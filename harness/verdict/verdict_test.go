@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"reloadlab/harness/compare"
-	"reloadlab/harness/stats"
 	"reloadlab/harness/detect"
+	"reloadlab/harness/stats"
 )
 
 // floor is the A/A noise floor that allows ratios up to 1 + rel.

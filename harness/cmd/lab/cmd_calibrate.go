@@ -28,8 +28,16 @@ floor and the smallest effect it resolves. Writes results/calibrate/
 	targetCPUs := fs.String("target-cpus", "", "CPUs for the target (default: all but a quarter; with -load-cpus)")
 	loadCPUs := fs.String("load-cpus", "", "CPUs for the load generator (default: a quarter; with -target-cpus)")
 	fs.StringVar(&cfg.Out, "out", calibrate.DefaultOut, "output `dir`")
+	render := fs.Bool("render", false, "measure nothing: rewrite summary.md and calibration.png in -out from its summary.json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *render {
+		if err := calibrate.Render(cfg.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rewrote %s/summary.md and calibration.png\n", cfg.Out)
+		return nil
 	}
 	for _, f := range strings.Split(*levels, ",") {
 		if f = strings.TrimSpace(f); f == "" {
