@@ -4,33 +4,44 @@
 //
 // # What a run does
 //
-//  1. Validates every name (strategy, store, trigger, write pattern) before
-//     anything starts; builds the target once; writes a generated config of
-//     Keys keys (values embed the version) into a temporary directory with
-//     the write pattern's Init; starts the target as a separate process,
-//     pinned to its own CPUs, and pins the harness (the load generator) to
-//     the others.
-//  2. warmup (1/12 of Duration, discarded): closed model, reloads on.
-//  3. throughput (1/3): closed model at saturation (vegeta rate=0, Workers
-//     workers). Reloads every ReloadEvery in alternating blocks: reloading,
-//     quiet, reloading, … so that the phase has steady time to compare
-//     reload windows against even when ReloadEvery is shorter than a
-//     window (500 ms).
-//  4. latency (1/3): open model (constant pacer, unbounded workers) at
-//     Rate (default half the capacity just measured), same alternating
-//     reloads; latency is reported as measured and corrected for
-//     coordinated omission.
-//  5. diagnosis (1/4): open model at Rate with continuous reloads, the
-//     runtime/trace flight recorder capturing a window around each of the
-//     first Captures reloads, block (rate 10 µs) and mutex (1/10)
-//     profiling, and a CPU profile. Headline numbers never come from this
-//     phase: tracing costs about 20% on request-heavy paths.
-//  6. Collects the target's reload events and runtime/metrics samples,
-//     stops it with SIGTERM, analyses, plots, and commits the results
-//     directory in one rename.
+//  1. Validates every name (strategy, store, trigger, write pattern, shot
+//     kinds, CPU lists) before anything starts; builds the target once;
+//     writes a generated config of Keys keys (values embed the version)
+//     into a temporary directory with the write pattern's Init; starts the
+//     target as a separate process with Work of CPU per request, pinned to
+//     its own CPUs, and pins the harness (the load generator) to the others
+//     (TargetCPUs and LoadCPUs choose them; the same CPUs for both share
+//     them, and every output says so).
+//  2. warmup (Fractions.Warmup of Duration, discarded): closed model,
+//     reloads on.
+//  3. throughput (1/3 by default): closed model at saturation (vegeta
+//     rate=0, Workers workers). One shot every ReloadEvery, dealt from
+//     shuffled blocks of Mix: reloads, and the controls that split a
+//     reload's cost into stages — identical rewrites (noticed, read,
+//     hashed, dropped) and rejected parses (parsed to the last line and
+//     rejected there). Package analysis estimates each shot's lost
+//     throughput against adjacent steady time.
+//  4. latency (1/3): open model (constant pacer, unbounded workers) at Rate,
+//     or Utilization × the capacity just measured, or else the probed rate
+//     (probeRate: two thirds of the highest rate a short probe did not
+//     saturate); reloads only. Latency is reported as measured and
+//     corrected for coordinated omission, in reload windows and in their
+//     controls.
+//  5. diagnosis (1/6): open model, the runtime/trace flight recorder
+//     capturing a window around each of the first Captures reloads, block
+//     (rate 10 µs) and mutex (1/10) profiling, and a CPU profile.
+//  6. goroutines (1/12): closed model, goroutine profiles (debug=1) taken
+//     back to back, each classified by whether a reload pipeline run was in
+//     progress and which goroutines sat in a sync lock call
+//     (ParseGoroutineProfile, SummarizeGoroutines).
+//  7. Collects the target's reload events (with their per-stage CPU) and
+//     runtime/metrics samples, stops it with SIGTERM, analyses, plots, and
+//     commits the results directory in one rename.
 //
-// For the signal trigger the harness sends SIGUSR1 after each write, as an
-// operator or a sidecar would.
+// Headline numbers never come from the diagnosis and goroutines phases:
+// tracing and profiling cost CPU on this request path. For the signal
+// trigger the harness sends SIGUSR1 after each write, as an operator or a
+// sidecar would.
 //
 // # Failure behaviour
 //

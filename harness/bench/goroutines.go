@@ -195,8 +195,9 @@ type GoroutineSummary struct {
 	// ShareDuringReload is the mean share of all goroutines (the runtime's
 	// own and idle connections included, as `go tool pprof` counts them)
 	// that sat in sync.(*RWMutex).RLock/Lock or sync.(*Mutex).Lock, over the
-	// profiles that caught a reload, with a bootstrap interval over those
-	// profiles; ShareSteady is the same over the other profiles.
+	// profiles that caught a reload, with an interval that treats the
+	// profiles of one reload as one correlated cluster (correlatedMean);
+	// ShareSteady is the same over the other profiles.
 	ShareDuringReload stats.Estimate `json:"share_during_reload"`
 	ShareSteady       stats.Estimate `json:"share_steady"`
 	MaxShare          float64        `json:"max_share"`
@@ -214,7 +215,7 @@ type GoroutineSummary struct {
 func SummarizeGoroutines(samples []GoroutineSample) GoroutineSummary {
 	gs := GoroutineSummary{Profiles: len(samples), ShareDuringReload: stats.NoEstimate(), ShareSteady: stats.NoEstimate(),
 		ServingShareDuringReload: stats.NoEstimate(), ConfigLockShare: stats.Num(math.NaN())}
-	var during, duringServing, steady, totals []float64
+	var totals []float64
 	inLock, inConfig := 0, 0
 	for _, g := range samples {
 		totals = append(totals, float64(g.Total))
@@ -223,32 +224,80 @@ func SummarizeGoroutines(samples []GoroutineSample) GoroutineSummary {
 			if g.HoldingParse {
 				gs.DuringParse++
 			}
-			during = append(during, g.Share())
-			if g.Serving > 0 {
-				duringServing = append(duringServing, float64(g.InConfigLock)/float64(g.Serving))
-			}
 			inLock += g.InLock
 			inConfig += g.InConfigLock
 			if s := g.Share(); s > gs.MaxShare {
 				gs.MaxShare = s
 			}
 			gs.MaxInLock = max(gs.MaxInLock, g.InLock)
-		} else {
-			steady = append(steady, g.Share())
 		}
 	}
 	gs.MeanTotal = stats.Num(stats.Mean(totals))
-	if len(during) > 0 {
-		gs.ShareDuringReload = stats.MeanCI(during)
-	}
-	if len(duringServing) > 0 {
-		gs.ServingShareDuringReload = stats.MeanCI(duringServing)
-	}
-	if len(steady) > 0 {
-		gs.ShareSteady = stats.MeanCI(steady)
-	}
+	gs.ShareDuringReload = correlatedMean(samples, true, GoroutineSample.Share)
+	gs.ServingShareDuringReload = correlatedMean(samples, true, func(g GoroutineSample) float64 {
+		if g.Serving == 0 {
+			return math.NaN()
+		}
+		return float64(g.InConfigLock) / float64(g.Serving)
+	})
+	gs.ShareSteady = correlatedMean(samples, false, GoroutineSample.Share)
 	if inLock > 0 {
 		gs.ConfigLockShare = stats.Num(float64(inConfig) / float64(inLock))
 	}
 	return gs
+}
+
+// correlatedMean is the mean of value over the samples whose Reloading
+// equals reloading, with an interval that respects their correlation:
+// profiles taken back to back during one reload see the same lock hold.
+// Consecutive such samples form one cluster; with fewer than
+// stats.SmallSample clusters the interval is Student's t over the cluster
+// means, otherwise a moving-block bootstrap of the series in time order
+// with blocks as long as the mean cluster.
+func correlatedMean(samples []GoroutineSample, reloading bool, value func(GoroutineSample) float64) stats.Estimate {
+	var series, clusterMeans []float64
+	var cur []float64
+	runs, inRun := 0, false
+	flush := func() {
+		if len(cur) > 0 {
+			clusterMeans = append(clusterMeans, stats.Mean(cur))
+			cur = cur[:0]
+		}
+	}
+	for _, g := range samples {
+		if g.Reloading != reloading {
+			if inRun {
+				flush()
+			}
+			inRun = false
+			continue
+		}
+		v := value(g)
+		if !stats.Finite(v) {
+			continue
+		}
+		if !inRun {
+			runs++
+		}
+		inRun = true
+		series = append(series, v)
+		cur = append(cur, v)
+	}
+	flush()
+	switch {
+	case len(series) == 0:
+		return stats.NoEstimate()
+	case len(clusterMeans) < stats.SmallSample:
+		e := stats.TMean(clusterMeans)
+		e.Value = stats.Mean(series)
+		if !e.Valid() {
+			return stats.Estimate{Value: e.Value, Lo: math.NaN(), Hi: math.NaN()}
+		}
+		// Centre the interval on the mean of every sample: its half-width
+		// comes from the clusters.
+		h := e.HalfWidth()
+		return stats.Estimate{Value: e.Value, Lo: e.Value - h, Hi: e.Value + h}
+	}
+	block := int(math.Ceil(float64(len(series)) / float64(runs)))
+	return stats.BlockBootstrapMean(series, block)
 }

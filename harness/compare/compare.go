@@ -25,8 +25,10 @@ const (
 	// baseline cannot reach p < 0.05 after Holm's adjustment over eight
 	// strategies (its smallest p for 5 against 5 is 0.008 > 0.05/8), and a
 	// median has no 95% interval.
-	DefaultRepeat        = 6
-	QuickRepeat          = 4 // the fewest rounds for which Mann-Whitney U can reach p < 0.05 unadjusted
+	DefaultRepeat = 6
+	// QuickRepeat is 6 rounds too: fewer, and no quick re-run could find
+	// any difference significant after Holm's adjustment.
+	QuickRepeat          = 6
 	DefaultRunDuration   = 24 * time.Second
 	QuickRunDuration     = 6 * time.Second
 	DefaultBaseline      = "atomic"
@@ -38,7 +40,7 @@ const (
 type Config struct {
 	Strategies  []string      // presets to compare (default: all)
 	Baseline    string        // the reference and A/A strategy (default atomic)
-	Repeat      int           // rounds (default 5, 3 with Quick)
+	Repeat      int           // rounds (DefaultRepeat, QuickRepeat with Quick)
 	Quick       bool          // short runs (QuickRunDuration) and QuickRepeat rounds
 	RunDuration time.Duration // bench duration of each run
 	Keys        int           // keys in the config (bench default)

@@ -2,11 +2,12 @@ package detect
 
 import (
 	"math"
-	"reloadlab/harness/stats"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"reloadlab/harness/stats"
 )
 
 // colVerdict is one column's result in one trial.

@@ -3,7 +3,6 @@ package plots
 import (
 	"fmt"
 	"math"
-	"reloadlab/harness/stats"
 	"slices"
 	"strings"
 
@@ -11,6 +10,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"reloadlab/harness/stats"
 )
 
 // categories gives a plot a categorical x axis: one slot per name at

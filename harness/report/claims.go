@@ -3,12 +3,12 @@ package report
 import (
 	"fmt"
 	"math"
-	"reloadlab/harness/stats"
 	"strings"
 
 	"reloadlab/harness/bench"
 	"reloadlab/harness/compare"
 	"reloadlab/harness/detect"
+	"reloadlab/harness/stats"
 )
 
 // Verdicts of the claims ledger.

@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reloadlab/harness/stats"
 	"sort"
 	"strings"
 	"time"
 
+	"reloadlab/harness/analysis"
+	"reloadlab/harness/bench"
 	"reloadlab/harness/compare"
 	"reloadlab/harness/detect"
+	"reloadlab/harness/stats"
 	"reloadlab/harness/verdict"
 )
 
@@ -187,6 +189,7 @@ func verdictSection(in *Inputs) string {
 		b.WriteString(" An immutable snapshot swapped in one step (`atomic` with an atomic pointer store, or `lockswap`, which swaps the pointer under a lock) applies in O(1) whatever the config size (§3.4) and hands every request one consistent version; readers wait at most for a pointer swap. The article's recommendation of an atomic double buffer holds, though for other reasons and with smaller gains than it claims (ledger P1–P4).")
 	}
 	b.WriteString("\n\n")
+	b.WriteString(costParagraph(in))
 
 	m := in.Detect
 	type colAgg struct {
@@ -514,15 +517,62 @@ func benchSection(in *Inputs) string {
 func methodSection(in *Inputs) string {
 	run := in.Compare
 	var b strings.Builder
-	fmt.Fprintf(&b, "- **Noise floor.** Every comparison is made inside one `make compare`, interleaved: each of the %d rounds runs every strategy once in a rotated order, plus `%s` twice (the A/A pair). A difference counts only when Mann-Whitney U gives p < 0.05 *and* it exceeds the largest A/A difference of that metric. With %d rounds a distribution-free interval for a median is [min, max], a %.1f%% interval; 6 rounds would give 95%%.\n",
-		run.Repeat, run.Baseline, run.Repeat, 100*compare.MinMaxCoverage(run.Repeat))
-	fmt.Fprintf(&b, "- **Load.** Load generator and target are separate processes pinned to different CPUs (here %d CPUs: one each). The closed model (32 workers, vegeta rate=0) measures capacity; the open model (vegeta's constant pacer, unbounded workers) measures latency at %d req/s. That rate is far below half the capacity because on one CPU vegeta's open model saturates first: the harness probes upwards and keeps two thirds of the highest rate whose probe was not saturated (see `rate_probes` in each run's plan.json).\n", run.Machine.NumCPU, run.Rate)
+	fmt.Fprintf(&b, "- **Noise floor.** Every comparison is made inside one `make compare`, interleaved: each of the %d rounds runs every strategy once in a rotated order, plus `%s` twice (the A/A pair). The QPS dip pools every reload of every round per strategy; its A/A floor is the half-width of the interval of the A/A difference. Every other metric is a median over rounds: a difference counts only when Mann-Whitney U, Holm-adjusted over the strategies compared on that metric, gives p < 0.05 *and* the ratio lies beyond the largest A/A log ratio of that metric.\n",
+		run.Repeat, run.Baseline)
+	fmt.Fprintf(&b, "- **Load.** Load generator and target are separate processes pinned to different CPUs (here %d CPUs: one each, unless a section says they share). Each request spends %s of CPU in the target (a calibrated loop, as a real handler's work), so the target, not the load generator or the HTTP stack's variable overhead, bounds throughput. The closed model (%d workers, vegeta rate=0) measures capacity and the dip; the open model (vegeta's constant pacer, unbounded workers) measures latency at %d req/s, %s: the harness probed rates upwards from an eighth of the capacity and kept two thirds of the highest rate whose short probe was not saturated (`rate_probes` in each run's plan.json).\n",
+		run.Machine.NumCPU, run.RequestWork, bench.DefaultWorkers, run.Rate, utilText(run.Utilization))
 	b.WriteString("- **Coordinated omission.** Open-model latency is also reported from each request's intended send time (first send + seq ÷ rate), so a stall of the sender counts against the target.\n")
-	b.WriteString("- **Tracing off for headline numbers.** Traces and profiles come from a separate diagnosis phase (`make bench`), never from the phases the figures above are taken from: the flight recorder costs about 20% on this request path.\n")
-	b.WriteString("- **Reload windows.** [apply − 100 ms, apply + 400 ms]; with a write every 500 ms the windows would cover all time, so the throughput and latency phases alternate reloading and quiet blocks to leave steady time to compare against.\n")
-	fmt.Fprintf(&b, "- **What this machine cannot show.** %d CPUs only: the target has one CPU, so every reload's YAML parse (about 11 ms for 10k keys) competes with requests, and results for many-core servers (lock contention across tens of cores, NUMA) cannot be extrapolated. No NFS server: the network-file-system case is a FUSE mount changed behind its back. No Kubernetes: the ConfigMap case is the kubelet's AtomicWriter sequence replayed on tmpfs, without the kubelet's sync delay. No macOS or Windows (kqueue, ReadDirectoryChangesW). Kernel %s only; the article's RHEL 8.6 overlayfs claim concerns kernel 4.18.\n", run.Machine.NumCPU, run.Machine.Kernel)
+	b.WriteString("- **Tracing off for headline numbers.** Traces and profiles come from separate diagnosis and goroutine-profile phases (`make bench`), never from the phases the figures above are taken from.\n")
+	fmt.Fprintf(&b, "- **Reload windows.** Each reload's window runs from %s before the target's pipeline starts to %s after it ends (from the target's own event log); its control is adjacent steady time of the same length, half before and half after. Every run re-estimates the loss with a window tail four times as long to check that the window holds the cost.\n",
+		analysis.DefaultGeometry.Lead, analysis.DefaultGeometry.Tail)
+	fmt.Fprintf(&b, "- **What this machine cannot show.** %d CPUs only: the target has one CPU, so every reload's YAML parse competes with requests, and results for many-core servers (lock contention across tens of cores, NUMA) cannot be extrapolated. No NFS server: the network-file-system case is a FUSE mount changed behind its back. No Kubernetes: the ConfigMap case is the kubelet's AtomicWriter sequence replayed on tmpfs, without the kubelet's sync delay. No macOS or Windows (kqueue, ReadDirectoryChangesW). Kernel %s only; the article's RHEL 8.6 overlayfs claim concerns kernel 4.18.\n", run.Machine.NumCPU, run.Machine.Kernel)
 	if len(run.Warnings) > 0 {
 		fmt.Fprintf(&b, "- **Warnings from the comparison runs** (%d): see results/compare/summary.md.\n", len(run.Warnings))
 	}
+	return b.String()
+}
+
+// utilText says what share of the capacity an open-model rate is.
+func utilText(u float64) string {
+	if !fin(u) || u <= 0 {
+		return "a share of the capacity the summary states"
+	}
+	return fmt.Sprintf("%.0f%% of the baseline's capacity", 100*u)
+}
+
+// costParagraph states what a reload costs at saturation, strategy by
+// strategy, from the pooled dips of make compare.
+func costParagraph(in *Inputs) string {
+	run := in.Compare
+	if run == nil || len(run.Points) == 0 || run.Points[0].Dip == nil {
+		return ""
+	}
+	dc := run.Points[0].Dip
+	var parts, real []string
+	for _, s := range run.Strategies {
+		ds := dc.Strategies[s]
+		if ds == nil || !ds.Reload.LostMs.Valid() {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("`%s` %s ms (%s pp)", s, estString(ds.Reload.LostMs), estString(ds.Reload.DipPP)))
+		if ds.Verdict == "better" || ds.Verdict == "worse" {
+			real = append(real, fmt.Sprintf("`%s` %s by %s pp (Holm p %s)", s, ds.Verdict, estString(ds.Diff), g(float64(ds.PHolm))))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Reload cost.** At saturation, lost throughput per reload (and the dip of the 1 s QPS sample that holds it), every reload of %d rounds pooled: %s. A/A floor ±%s pp. Real differences from `%s`: %s.",
+		run.Repeat, strings.Join(parts, "; "), g(float64(dc.AAFloorPP)), run.Baseline, list(real))
+	if base := dc.Strategies[run.Baseline]; base != nil && len(base.Stages) > 2 && base.Stages[1].FromControls.Valid() {
+		parse, apply, whole := base.Stages[1].FromControls, base.Stages[2].FromControls, base.Reload.LostMs
+		fmt.Fprintf(&b, " For `%s` the parse and validation alone (rejected parses − identical rewrites) cost %s ms, the apply (reloads − rejected parses) %s ms", run.Baseline, estString(parse), estString(apply))
+		if whole.Valid() && parse.Value >= whole.Value/2 && !apply.Excludes(0) {
+			b.WriteString(": most of a reload's cost is its parse, which every store pays, and the swap itself is not measurable at this resolution")
+		}
+		b.WriteString(".")
+	}
+	b.WriteString("\n\n")
 	return b.String()
 }
