@@ -134,11 +134,11 @@ type LatencySummary struct {
 	ReloadsInRun     int       `json:"reloads"`
 	OverallMeasured  Quantiles `json:"all_ms"`
 	OverallCorrected Quantiles `json:"all_co_ms"`
-	// Dip is the reloads' lost throughput in this open-model phase, by the
-	// same paired estimate as the closed-model phase's: below capacity a
-	// fixed offered rate is served whatever a reload costs, so it shows
-	// near zero unless the backlog outlasts the window; Shots holds the
-	// per-reload costs.
+	// Dip is the reloads' lost throughput in this open-model phase: the
+	// requests offered around each reload that had not completed within
+	// OpenHorizon (openDip). Below capacity a fixed offered rate is served
+	// whatever a reload costs, so it comes out near zero and the cost shows
+	// as latency; Shots holds the per-reload costs.
 	Dip   KindCost   `json:"dip"`
 	Shots []ShotCost `json:"shots"`
 }
@@ -408,20 +408,61 @@ func latency(lp *load.Result, reg Regions, shots []Shot) LatencySummary {
 	return ls
 }
 
+// OpenHorizon is how long after a reload's pipeline starts the open-model
+// estimate waits for the backlog to drain (less when the next shot comes
+// sooner).
+const OpenHorizon = 400 * time.Millisecond
+
 // openDip estimates the reload shots' lost throughput in an open-model
-// phase.
+// phase. There the offered load is known exactly (the pacer's intended
+// send times), so no control is needed: a reload's loss is the requests
+// offered in [start − Lead, start − Lead + H) that had not completed by its
+// end, H = OpenHorizon or the time to the next shot. Below capacity the
+// backlog a reload builds drains within H and the loss is 0 — the cost
+// shows as latency; past capacity it does not drain, and the loss is what
+// a per-second QPS reading would miss. (The paired estimate of the closed
+// model would be biased here: the backlog draining after the window makes
+// the control look busier than steady time.)
 func openDip(lp *load.Result, shots []Shot, in Input, g Geometry) (KindCost, []ShotCost) {
 	from, to := lp.Began.UnixNano(), lp.Ended.UnixNano()
 	edge := int64(PhaseEdge(lp.Ended.Sub(lp.Began)))
-	var in_ []Shot
+	var starts []int64
 	for _, s := range shots {
 		if s.Kind == KindReload && s.Start >= from && s.Start < to {
-			in_ = append(in_, s)
+			starts = append(starts, s.Start-int64(g.Lead))
 		}
 	}
-	costs, _, dropped := g.ShotCosts(in_, completionTimes(lp.Recs), Span{from + edge, to - edge}, in.Samples)
+	slices.Sort(starts)
+	ends := completionTimes(lp.Recs)
+	intended := make([]int64, 0, len(lp.Recs))
+	for _, r := range lp.Recs {
+		intended = append(intended, lp.Intended(r))
+	}
+	slices.Sort(intended)
+	count := func(xs []int64, a, b int64) float64 {
+		lo, _ := slices.BinarySearch(xs, a)
+		hi, _ := slices.BinarySearch(xs, b)
+		return float64(hi - lo)
+	}
+	rate := float64(lp.Phase.Rate)
+	var costs []ShotCost
+	dropped := 0
+	for i, a := range starts {
+		h := int64(OpenHorizon)
+		if i+1 < len(starts) {
+			h = min(h, starts[i+1]-a)
+		}
+		b := a + h
+		if a < from+edge || b > to-edge || h < int64(100*time.Millisecond) || rate <= 0 {
+			dropped++
+			continue
+		}
+		offered, done := count(intended, a, b), count(ends, a, b)
+		costs = append(costs, ShotCost{Kind: KindReload, At: a + int64(g.Lead), WindowMs: float64(h) / 1e6,
+			Observed: done, Expected: offered, LostMs: (offered - done) / rate * 1e3, GCMs: stats.Num(math.NaN())})
+	}
 	kc := Aggregate(KindReload, costs, in.Sample, in.TargetCPUs)
-	kc.Dropped = dropped[KindReload]
+	kc.Dropped = dropped
 	return kc, costs
 }
 

@@ -400,3 +400,33 @@ func TestDefaultGeometryAndLongTail(t *testing.T) {
 	require.NotNil(t, rk)
 	assert.InDelta(t, rk.LostMs.Value, s.Throughput.LongTail.Value, 0.5, "a cost inside the window: a longer tail finds no more")
 }
+
+func TestOpenModelDipCountsABacklogThatDoesNotDrain(t *testing.T) {
+	t.Parallel()
+	// Past capacity: the requests that arrive during a 20 ms reload only
+	// complete 600 ms later, beyond the horizon: 20 ms of offered load lost.
+	t0 := time.Unix(1_700_000_000, 0)
+	lp := &load.Result{Phase: load.Phase{Name: "latency", Rate: 1000}, Began: t0, Ended: t0.Add(8 * time.Second)}
+	var busy []Span
+	for i := 0; i < 6; i++ {
+		from := int64(time.Second) + int64(i)*int64(time.Second)
+		busy = append(busy, Span{from, from + 20*ms})
+	}
+	for i := uint64(0); i < 8000; i++ {
+		start := int64(i) * ms
+		end := start + ms/2
+		for _, b := range busy {
+			if start >= b.From && start < b.To {
+				end = b.To + 600*ms
+			}
+		}
+		lp.Recs = append(lp.Recs, load.Record{Seq: i, Start: t0.UnixNano() + start, Latency: end - start, Code: 200, Err: -1})
+	}
+	w := world{t0: t0, busy: busy}
+	writes, events := w.shotEvents([]string{KindReload}, 20*time.Millisecond)
+	s := Analyze(Input{Latency: lp, Writes: writes, Events: events, TargetCPUs: 1})
+	d := s.Latency.Dip
+	require.Equal(t, 6, d.N)
+	assert.InDelta(t, 20, d.LostMs.Value, 1, "the 20 requests offered during the reload were not served within the horizon")
+	assert.InDelta(t, 2, d.DipPP.Value, 0.1)
+}
