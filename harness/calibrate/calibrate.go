@@ -86,15 +86,20 @@ var DefaultLevels = []float64{0, 0.1, 0.3, 1, 3, 10}
 
 // Config is one calibration's parameters. Zero fields take the defaults.
 type Config struct {
-	Levels      []float64     // injected costs in % (must include 0)
-	Shots       int           // shots per level
-	Spacing     time.Duration // between shots
-	Work        time.Duration // CPU per request in the target (bench.DefaultWork; negative: none)
-	Workers     int           // closed-model workers (bench.DefaultWorkers)
-	Keys        int           // keys in the target's config (bench.DefaultKeys)
-	TargetCPUs  []int
-	LoadCPUs    []int
-	Quick       bool // QuickShots per level
+	Levels     []float64     // injected costs in % (must include 0)
+	Shots      int           // shots per level
+	Spacing    time.Duration // between shots
+	Work       time.Duration // CPU per request in the target (bench.DefaultWork; negative: none)
+	Workers    int           // closed-model workers (bench.DefaultWorkers)
+	Keys       int           // keys in the target's config (bench.DefaultKeys)
+	TargetCPUs []int
+	LoadCPUs   []int
+	Quick      bool // QuickShots per level
+	// BurnMode is how the target spends a sham's CPU: "clock" (default:
+	// spin on a locked OS thread until its CPU clock has advanced, as the
+	// reload pipeline's accounting locks its thread) or "loop" (a loop
+	// calibrated at start, no thread lock).
+	BurnMode    string
 	Out         string
 	Log         io.Writer
 	CommandLine string
@@ -139,6 +144,13 @@ func (c *Config) fill() error {
 	}
 	if c.Out == "" {
 		c.Out = DefaultOut
+	}
+	switch c.BurnMode {
+	case "":
+		c.BurnMode = "clock"
+	case "clock", "loop":
+	default:
+		return fmt.Errorf("calibrate: burn mode %q (valid: clock, loop)", c.BurnMode)
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
@@ -186,6 +198,7 @@ type Summary struct {
 	TargetCPUs    int               `json:"target_cpus"`
 	SharedCPUs    bool              `json:"shared_cpus"`
 	Work          string            `json:"request_work"`
+	BurnMode      string            `json:"burn_mode"`
 	Spacing       string            `json:"spacing"`
 	ShotsPerLevel int               `json:"shots_per_level"`
 	Geometry      analysis.Geometry `json:"geometry"`
@@ -281,7 +294,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 				return
 			case <-time.After(time.Until(first.Add(time.Duration(i) * cfg.Spacing))):
 			}
-			b, err := client.Burn(shotCtx, inject(pct))
+			b, err := client.Burn(shotCtx, inject(pct), cfg.BurnMode)
 			if err != nil {
 				if shotCtx.Err() == nil {
 					shotErr <- fmt.Errorf("calibrate: shot %d: %w", i+1, err)
@@ -357,7 +370,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 
 // summarize turns the per-level costs into the calibration summary.
 func summarize(tp analysis.ThroughputSummary, shots []analysis.Shot, cfg Config, cpus int) Summary {
-	s := Summary{TargetCPUs: cpus, Work: cfg.Work.String(), Spacing: cfg.Spacing.String(), ShotsPerLevel: cfg.Shots,
+	s := Summary{TargetCPUs: cpus, Work: cfg.Work.String(), BurnMode: cfg.BurnMode, Spacing: cfg.Spacing.String(), ShotsPerLevel: cfg.Shots,
 		Geometry: tp.Geometry, SteadyRPS: tp.SteadyRPS, AAFloorPP: stats.Num(math.NaN()), ResolutionPP: stats.Num(math.NaN()),
 		ZeroPP: stats.NoEstimate(), ShotsFor03: stats.Num(math.NaN())}
 	sampleMs := float64(analysis.QPSSample) / 1e6

@@ -19,6 +19,7 @@ import (
 // plan is plan.json.
 type plan struct {
 	Levels     []float64         `json:"levels_pct"`
+	BurnMode   string            `json:"burn_mode"`
 	Shots      int               `json:"shots_per_level"`
 	Spacing    string            `json:"spacing"`
 	Work       string            `json:"request_work"`
@@ -39,7 +40,7 @@ func writeOutputs(stage *results.Stage, s Summary, res *load.Result, shots []ana
 	if err := results.WriteJSON(stage.Path("summary.json"), s); err != nil {
 		return err
 	}
-	p := plan{Levels: cfg.Levels, Shots: cfg.Shots, Spacing: cfg.Spacing.String(), Work: cfg.Work.String(), Workers: cfg.Workers, Keys: cfg.Keys,
+	p := plan{Levels: cfg.Levels, BurnMode: cfg.BurnMode, Shots: cfg.Shots, Spacing: cfg.Spacing.String(), Work: cfg.Work.String(), Workers: cfg.Workers, Keys: cfg.Keys,
 		TargetCPUs: targetCPUs, LoadCPUs: loadCPUs, Geometry: s.Geometry, Sample: analysis.QPSSample.String(), Command: cfg.CommandLine, Started: s.Started}
 	if err := results.WriteJSON(stage.Path("plan.json"), p); err != nil {
 		return err
@@ -91,9 +92,9 @@ func Markdown(s Summary) string {
 	var b strings.Builder
 	b.WriteString("# Calibration of the QPS-dip estimator\n\n")
 	fmt.Fprintf(&b, "**Verdict:** %s.\n\n", s.Verdict)
-	fmt.Fprintf(&b, "Made by `%s` on %s (%s, %d CPUs, %s), in %s. The target (%s of CPU work per request, %d target CPU(s)%s) ran the closed model at saturation (%.0f req/s); every %s the harness asked it for a sham reload that spends exactly the injected CPU time (`POST /debug/burn`, per-thread CPU clock), levels in shuffled blocks, %d shots per level. Each shot's cost is estimated as a reload's is: its window [start − %s, end + %s) against adjacent steady time of the same length; the dip is lost throughput ÷ a 1 s QPS sample.\n\n",
+	fmt.Fprintf(&b, "Made by `%s` on %s (%s, %d CPUs, %s), in %s. The target (%s of CPU work per request, %d target CPU(s)%s) ran the closed model at saturation (%.0f req/s); every %s the harness asked it for a sham reload that spends exactly the injected CPU time (`POST /debug/burn`, mode %s), levels in shuffled blocks, %d shots per level. Each shot's cost is estimated as a reload's is: its window [start − %s, end + %s) against adjacent steady time of the same length; the dip is lost throughput ÷ a 1 s QPS sample.\n\n",
 		s.Command, s.Started.Format("2006-01-02"), s.Machine.CPU, s.Machine.NumCPU, s.Machine.GoVersion, s.Elapsed, s.Work, s.TargetCPUs, map[bool]string{true: ", sharing CPUs with the load generator", false: ""}[s.SharedCPUs],
-		s.CapacityRPS, s.Spacing, s.ShotsPerLevel, s.Geometry.Lead, s.Geometry.Tail)
+		s.CapacityRPS, s.Spacing, burnModeText(s.BurnMode), s.ShotsPerLevel, s.Geometry.Lead, s.Geometry.Tail)
 	b.WriteString("| injected (pp) | injected CPU per shot | shots (dropped) | measured dip (pp) [95% CI] | lost per shot (ms) | per-shot SD (ms) | burn CPU the target accounted | interval excludes 0 | holds the injected value |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, l := range s.Levels {
 		fmt.Fprintf(&b, "| %s | %.1f ms | %d (%d) | %s | %s | %.1f | %.2f ms | %s | %s |\n", levelName(l.InjectedPct), l.InjectedMs, l.N, l.Dropped,
@@ -115,6 +116,16 @@ func Markdown(s Summary) string {
 		fmt.Fprintf(&b, "\nWarning: %s\n", w)
 	}
 	return b.String()
+}
+
+func burnModeText(m string) string {
+	switch m {
+	case "loop":
+		return "`loop`: a loop calibrated at start, no thread lock"
+	case "":
+		return "unrecorded"
+	}
+	return "`clock`: spinning on a locked OS thread until its CPU clock has advanced, as the reload pipeline's accounting locks its thread"
 }
 
 func shotTime(n float64, spacing string) string {

@@ -118,10 +118,15 @@ func (c *Client) Profile(ctx context.Context, name string, q url.Values, w io.Wr
 }
 
 // Burn asks the target for a sham reload that spends d of CPU time
-// (POST /debug/burn) and returns what it did.
-func (c *Client) Burn(ctx context.Context, d time.Duration) (debugapi.Burn, error) {
+// (POST /debug/burn) in mode ("clock" or "loop"; "" is the target's
+// default) and returns what it did.
+func (c *Client) Burn(ctx context.Context, d time.Duration, mode string) (debugapi.Burn, error) {
 	var buf bytes.Buffer
-	if err := c.do(ctx, http.MethodPost, "/debug/burn", url.Values{"cpu": {d.String()}}, &buf); err != nil {
+	q := url.Values{"cpu": {d.String()}}
+	if mode != "" {
+		q.Set("mode", mode)
+	}
+	if err := c.do(ctx, http.MethodPost, "/debug/burn", q, &buf); err != nil {
 		return debugapi.Burn{}, err
 	}
 	var b debugapi.Burn

@@ -51,12 +51,14 @@ type ReloadStatus struct {
 	ReloadExtraCost time.Duration `json:"reload_extra_cost_ns"`
 }
 
-// Burn is the answer to POST /debug/burn?cpu=D: a sham reload that only
-// spends D of CPU time on the handling goroutine's thread, for calibration.
+// Burn is the answer to POST /debug/burn?cpu=D[&mode=clock|loop]: a sham
+// reload that only spends D of CPU time on the handling goroutine, for
+// calibration.
 // Start and End bracket the burn (wall clock); CPU is the CPU time it took
 // (at least Requested where the thread CPU clock exists).
 type Burn struct {
 	Requested time.Duration `json:"requested_ns"`
+	Mode      string        `json:"mode"` // "clock" (the thread CPU clock, thread locked) or "loop" (a calibrated loop)
 	CPU       time.Duration `json:"cpu_ns"`
 	Start     time.Time     `json:"start"`
 	End       time.Time     `json:"end"`

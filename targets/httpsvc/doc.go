@@ -49,8 +49,10 @@
 //	GET  /debug/flightrecorder/snapshots       captured windows, JSON
 //	GET  /debug/flightrecorder/snapshot?seq=N  one window, a trace for `go tool trace`
 //	POST /debug/profiling?block=RATE&mutex=FRACTION   block and mutex profiling (0 = off)
-//	POST /debug/burn?cpu=D              a sham reload for calibration: spends D of
-//	                                    CPU time and answers when (debugapi.Burn)
+//	POST /debug/burn?cpu=D[&mode=M]     a sham reload for calibration: spends D of
+//	                                    CPU time and answers when (debugapi.Burn);
+//	                                    mode clock (default: locked thread, its CPU
+//	                                    clock) or loop (a calibrated loop, no lock)
 //	GET  /debug/pprof/...               net/http/pprof
 //
 // # Examples

@@ -325,6 +325,8 @@ func TestServeBurn(t *testing.T) {
 		{"cpu=-1ms", http.StatusBadRequest, 0},
 		{"cpu=1h", http.StatusBadRequest, 0},
 		{"cpu=soon", http.StatusBadRequest, 0},
+		{"cpu=2ms&mode=loop", http.StatusOK, 2 * time.Millisecond},
+		{"cpu=2ms&mode=fast", http.StatusBadRequest, 0},
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()
@@ -336,8 +338,13 @@ func TestServeBurn(t *testing.T) {
 		var b debugapi.Burn
 		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &b))
 		assert.Equal(t, tt.min, b.Requested)
-		assert.GreaterOrEqual(t, b.CPU, tt.min, tt.query)
 		assert.False(t, b.End.Before(b.Start))
+		if b.Mode == "loop" {
+			assert.InDelta(t, float64(tt.min), float64(b.CPU), float64(tt.min)/20, "a calibrated loop reports its nominal cost")
+			continue
+		}
+		assert.Equal(t, "clock", b.Mode)
+		assert.GreaterOrEqual(t, b.CPU, tt.min, tt.query)
 		if runtime.GOOS == "linux" {
 			assert.GreaterOrEqual(t, b.End.Sub(b.Start), tt.min, "CPU time cannot exceed the wall time it took")
 		}

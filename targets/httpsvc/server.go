@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,9 @@ type server struct {
 	flight     *telemetry.FlightRecorder
 	work       cpuwork.Work  // per-request CPU work (-work)
 	reloadBurn time.Duration // -reload-burn
+
+	calibrateOnce sync.Once // for perMicro
+	iterPerMicro  float64
 
 	torn           atomic.Uint64 // requests that read two versions
 	missing        atomic.Uint64 // requests that found a key absent
@@ -227,18 +231,41 @@ func (s *server) serveProfiling(w http.ResponseWriter, r *http.Request) {
 const maxBurn = 10 * time.Second
 
 // serveBurn is a sham reload for calibration: it spends the requested CPU
-// time (?cpu=5ms) on this goroutine's thread, as a reload's pipeline would,
-// and says when. cpu=0 is the zero-cost control: the same request, no burn.
+// time (?cpu=5ms) on this goroutine, as a reload's pipeline would, and says
+// when. cpu=0 is the zero-cost control: the same request, no burn. With
+// mode=clock (the default) it spins on its locked OS thread until the
+// thread's CPU clock has advanced by cpu, as the reload pipeline's
+// accounting locks its thread; with mode=loop it runs a loop calibrated at
+// start to take cpu, without locking a thread (the CPU it reports is then
+// the calibrated figure).
 func (s *server) serveBurn(w http.ResponseWriter, r *http.Request) {
-	d, err := durationParam(r.URL.Query().Get("cpu"))
+	q := r.URL.Query()
+	d, err := durationParam(q.Get("cpu"))
 	if err != nil || d < 0 || d > maxBurn {
 		http.Error(w, fmt.Sprintf("cpu: want a duration in [0, %s]", maxBurn), http.StatusBadRequest)
 		return
 	}
-	b := debugapi.Burn{Requested: d, Start: time.Now()}
-	b.CPU = cpuwork.Burn(d)
+	b := debugapi.Burn{Requested: d, Mode: q.Get("mode"), Start: time.Now()}
+	switch b.Mode {
+	case "", "clock":
+		b.Mode = "clock"
+		b.CPU = cpuwork.Burn(d)
+	case "loop":
+		work := cpuwork.NewWork(d, s.perMicro())
+		work.Do()
+		b.CPU = work.Nominal()
+	default:
+		http.Error(w, fmt.Sprintf("mode: %q is not clock or loop", b.Mode), http.StatusBadRequest)
+		return
+	}
 	b.End = time.Now()
 	writeJSON(w, b)
+}
+
+// perMicro returns the loop's iterations per microsecond, measured once.
+func (s *server) perMicro() float64 {
+	s.calibrateOnce.Do(func() { s.iterPerMicro = cpuwork.IterationsPerMicrosecond() })
+	return s.iterPerMicro
 }
 
 func sinceParam(r *http.Request) (uint64, error) { return sinceParamName(r, "since") }

@@ -25,6 +25,7 @@ floor and the smallest effect it resolves. Writes results/calibrate/
 	fs.DurationVar(&cfg.Spacing, "spacing", calibrate.DefaultSpacing, "time between shots")
 	fs.DurationVar(&cfg.Work, "work", bench.DefaultWork, "CPU `time` each request spends computing in the target (0 for none)")
 	fs.BoolVar(&cfg.Quick, "quick", false, "a few shots per level (for tests)")
+	fs.StringVar(&cfg.BurnMode, "burn-mode", "clock", "how the target spends a sham's CPU: clock (a locked thread's CPU clock, as the reload pipeline's accounting) or loop (a calibrated loop, no thread lock)")
 	targetCPUs := fs.String("target-cpus", "", "CPUs for the target (default: all but a quarter; with -load-cpus)")
 	loadCPUs := fs.String("load-cpus", "", "CPUs for the load generator (default: a quarter; with -target-cpus)")
 	fs.StringVar(&cfg.Out, "out", calibrate.DefaultOut, "output `dir`")
