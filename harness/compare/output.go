@@ -277,7 +277,7 @@ func markdown(run *Run) string {
 			}
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "\nA difference is real when its Holm-adjusted p < %.2f — each metric's comparisons against `%s` are one family, so with %d strategies a raw p must clear a stricter bar — *and* the ratio of medians lies beyond the A/A noise floor on the log scale (the largest |ln(A/A′)| of the rounds, shown as the ratios it allows above and below 1; symmetric, so a lower-is-better metric can improve past a floor above 100%%). Real differences:\n\n", Alpha, run.Baseline, len(run.Strategies)-1)
+		fmt.Fprintf(&b, "\nA difference is real when its Holm-adjusted p < %.2f — each metric's %d comparisons against `%s` are one family, so a raw p must clear a stricter bar — *and* the ratio of medians lies beyond the A/A noise floor on the log scale (the largest |ln(A/A′)| of the rounds, shown as the ratios it allows above and below 1; symmetric, so a lower-is-better metric can improve past a floor above 100%%). Real differences:\n\n", Alpha, len(run.Strategies)-1, run.Baseline)
 		n := 0
 		for _, m := range metrics {
 			mr := pt.Metrics[m.Name]
