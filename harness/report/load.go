@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -120,6 +121,11 @@ func calibrationSection(in *Inputs) string {
 			fmt.Fprintf(&b, " In `make compare` the pooled A/A floor is ±%s pp: two strategies whose dips differ by 0.3 pp can be told apart.", g(floor))
 		case fin(floor):
 			fmt.Fprintf(&b, " In `make compare` the pooled A/A floor is ±%s pp, above 0.3 pp: a difference of 0.3 pp between two strategies is not resolved there; each strategy's own interval is at most ±%s pp.", g(floor), g(float64(dc.WidestPP)))
+			if base := dc.Strategies[run.Baseline]; base != nil && base.Reload.N > 0 {
+				need := float64(base.Reload.N) * (floor / dipLimit) * (floor / dipLimit)
+				rounds := need / (float64(base.Reload.N) / float64(run.Repeat))
+				fmt.Fprintf(&b, " Reaching ±0.3 pp for a difference would take about %.0f reloads per strategy instead of %d (about %.0f rounds instead of %d, the noise per reload being what it was).", need, base.Reload.N, math.Ceil(rounds), run.Repeat)
+			}
 		}
 	}
 	b.WriteString("\n\n")
