@@ -324,8 +324,11 @@ type rateProbe struct {
 	Saturated   bool    `json:"saturated"`
 }
 
-// probeSteps are the fractions of the default rate tried, lowest first.
-var probeSteps = []float64{1.0 / 8, 3.0 / 16, 9.0 / 32, 27.0 / 64, 81.0 / 128, 1}
+// probeSteps are the fractions of the measured capacity tried, lowest
+// first. The last is 81/128 (0.63): a probe at capacity itself passes or
+// fails by luck (a queue at exactly the service rate grows slowly), so
+// the probe never goes there.
+var probeSteps = []float64{1.0 / 8, 3.0 / 16, 9.0 / 32, 27.0 / 64, 81.0 / 128}
 
 // probeRate returns the open-model rate for the latency and diagnosis
 // phases when neither -rate nor -utilization was given. An open model
@@ -335,11 +338,12 @@ var probeSteps = []float64{1.0 / 8, 3.0 / 16, 9.0 / 32, 27.0 / 64, 81.0 / 128, 1
 // the target, can be what saturates first: one CPU of vegeta sustains far
 // fewer open-model requests than closed-model ones. So the harness probes
 // rates upwards from an eighth of the capacity the throughput phase
-// measured, about ×1.5 a step, for a short while each, takes the highest
-// rate whose probe was not saturated — the sender kept up (achieved ≥ 95%
-// of the rate) and the CO-corrected median latency stayed under ten times
-// the closed model's median (at least 2 ms) — and keeps two thirds of it:
-// a rate at the edge of the cliff turns every reload hiccup into a queue.
+// measured to 81/128 of it, about ×1.5 a step, for a short while each,
+// takes the highest rate whose probe was not saturated — the sender kept
+// up (achieved ≥ 95% of the rate) and the CO-corrected median latency
+// stayed under ten times that of the first, lightest probe (at least
+// 2 ms) — and keeps two thirds of it (so at most 42% of the capacity): a
+// rate near the edge of the cliff turns every reload hiccup into a queue.
 // The result is recorded in plan.json with every probe, and the summary
 // states it as a share of the capacity (the utilization).
 func (rn *run) probeRate(ctx context.Context, phase time.Duration) (int, error) {
@@ -347,14 +351,11 @@ func (rn *run) probeRate(ctx context.Context, phase time.Duration) (int, error) 
 	if want == 0 {
 		want = 1000
 	}
-	limit := 2 * time.Millisecond
-	if tp := rn.throughputPhase(); tp != nil {
-		lat := make([]float64, 0, len(tp.Recs))
-		for _, r := range tp.Recs {
-			lat = append(lat, float64(r.Latency))
-		}
-		limit = max(limit, 10*time.Duration(analysis.Summarize(lat, 1).P50))
-	}
+	// The limit comes from the first, lightest probe: ten times its
+	// CO-corrected median (at least 2 ms), the latency of a target that is
+	// not queueing. (The closed model's median is no guide: with every
+	// worker's request queued it is a queue already.)
+	var limit time.Duration // set by the first probe
 	dur := min(max(phase/20, 300*time.Millisecond), time.Second)
 	chosen := 0
 	for _, f := range probeSteps {
@@ -363,6 +364,7 @@ func (rn *run) probeRate(ctx context.Context, phase time.Duration) (int, error) 
 		if err != nil {
 			return 0, err
 		}
+		limit = time.Duration(p.LimitMs * 1e6)
 		if p.Saturated {
 			break
 		}
@@ -397,7 +399,11 @@ func (rn *run) probe(ctx context.Context, rate int, dur, limit time.Duration) (r
 		co = append(co, float64(res.Corrected(r)))
 	}
 	p := rateProbe{Rate: rate, AchievedRPS: float64(len(res.Recs)) / res.Ended.Sub(res.Began).Seconds(),
-		CoP50Ms: analysis.Summarize(co, 1e-6).P50, LimitMs: float64(limit) / 1e6}
+		CoP50Ms: analysis.Summarize(co, 1e-6).P50}
+	if limit == 0 { // the first probe sets the limit for all
+		limit = max(2*time.Millisecond, time.Duration(10*p.CoP50Ms*1e6))
+	}
+	p.LimitMs = float64(limit) / 1e6
 	p.Saturated = p.AchievedRPS < 0.95*float64(rate) || p.CoP50Ms > p.LimitMs
 	rn.probes = append(rn.probes, p)
 	verdict := "ok"
