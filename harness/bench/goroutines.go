@@ -27,6 +27,7 @@ const (
 	frameStorePkg  = "reloadlab/strategies/store."             // inside the config store
 	frameLockParse = "reloadlab/strategies/store.(*LockParse).ApplyRaw"
 	frameConnServe = "net/http.(*conn).serve"
+	frameBgRead    = "net/http.(*connReader).backgroundRead"
 )
 
 // lockFrames are the functions a goroutine blocked on a sync lock sits in.
@@ -39,6 +40,7 @@ type GoroutineSample struct {
 	InLock       int       `json:"in_lock"`        // blocked in sync.(*RWMutex).RLock/Lock or sync.(*Mutex).Lock
 	InConfigLock int       `json:"in_config_lock"` // of those, waiting on the config store's lock
 	Serving      int       `json:"serving"`        // goroutines of HTTP connections (net/http.(*conn).serve), idle or not
+	BgReaders    int       `json:"bg_readers"`     // net/http's per-request background readers (one per request in a handler)
 	Reloading    bool      `json:"reloading"`      // a goroutine was inside a reload pipeline run
 	HoldingParse bool      `json:"holding_parse"`  // a goroutine was parsing inside the store's lock (lockparse)
 }
@@ -67,8 +69,11 @@ func ParseGoroutineProfile(r io.Reader) (GoroutineSample, error) {
 		g.Total += count
 		inLock, config := false, false
 		for _, f := range frames {
-			if f == frameConnServe {
+			switch f {
+			case frameConnServe:
 				g.Serving += count
+			case frameBgRead:
+				g.BgReaders += count
 			}
 			for _, lf := range lockFrames {
 				if f == lf {
@@ -209,13 +214,20 @@ type GoroutineSummary struct {
 	// runtime's and the lab's own goroutines.
 	ServingShareDuringReload stats.Estimate `json:"serving_share_during_reload"`
 	ConfigLockShare          stats.Num      `json:"config_lock_share"` // of the goroutines in a lock during reloads, the share waiting on the config store's
+	// What the goroutines of the profiles that caught a reload were, on
+	// average: all of them, HTTP connection goroutines, net/http's
+	// per-request background readers, and those in a lock call.
+	DuringTotal     stats.Num `json:"during_total"`
+	DuringServing   stats.Num `json:"during_serving"`
+	DuringBgReaders stats.Num `json:"during_bg_readers"`
+	DuringInLock    stats.Num `json:"during_in_lock"`
 }
 
 // SummarizeGoroutines aggregates goroutine samples.
 func SummarizeGoroutines(samples []GoroutineSample) GoroutineSummary {
 	gs := GoroutineSummary{Profiles: len(samples), ShareDuringReload: stats.NoEstimate(), ShareSteady: stats.NoEstimate(),
 		ServingShareDuringReload: stats.NoEstimate(), ConfigLockShare: stats.Num(math.NaN())}
-	var totals []float64
+	var totals, dTotal, dServing, dBg, dLock []float64
 	inLock, inConfig := 0, 0
 	for _, g := range samples {
 		totals = append(totals, float64(g.Total))
@@ -225,6 +237,10 @@ func SummarizeGoroutines(samples []GoroutineSample) GoroutineSummary {
 				gs.DuringParse++
 			}
 			inLock += g.InLock
+			dTotal = append(dTotal, float64(g.Total))
+			dServing = append(dServing, float64(g.Serving))
+			dBg = append(dBg, float64(g.BgReaders))
+			dLock = append(dLock, float64(g.InLock))
 			inConfig += g.InConfigLock
 			if s := g.Share(); s > gs.MaxShare {
 				gs.MaxShare = s
@@ -233,6 +249,8 @@ func SummarizeGoroutines(samples []GoroutineSample) GoroutineSummary {
 		}
 	}
 	gs.MeanTotal = stats.Num(stats.Mean(totals))
+	gs.DuringTotal, gs.DuringServing = stats.Num(stats.Mean(dTotal)), stats.Num(stats.Mean(dServing))
+	gs.DuringBgReaders, gs.DuringInLock = stats.Num(stats.Mean(dBg)), stats.Num(stats.Mean(dLock))
 	gs.ShareDuringReload = correlatedMean(samples, true, GoroutineSample.Share)
 	gs.ServingShareDuringReload = correlatedMean(samples, true, func(g GoroutineSample) float64 {
 		if g.Serving == 0 {

@@ -18,13 +18,14 @@ func TestParseGoroutineProfile(t *testing.T) {
 	defer f.Close()
 	g, err := ParseGoroutineProfile(f)
 	require.NoError(t, err)
-	assert.Equal(t, 45, g.Total)
+	assert.Equal(t, 47, g.Total)
 	assert.Equal(t, 31, g.InLock, "30 readers in RLock and one goroutine in Mutex.Lock")
 	assert.Equal(t, 30, g.InConfigLock, "only the readers wait on the config store")
 	assert.Equal(t, 33, g.Serving, "30 blocked requests and 3 idle connections")
+	assert.Equal(t, 2, g.BgReaders, "net/http's per-request background readers")
 	assert.True(t, g.Reloading)
 	assert.True(t, g.HoldingParse)
-	assert.InDelta(t, 31.0/45, g.Share(), 1e-12)
+	assert.InDelta(t, 31.0/47, g.Share(), 1e-12)
 }
 
 func TestParseGoroutineProfileErrors(t *testing.T) {
@@ -62,6 +63,8 @@ func TestSummarizeGoroutines(t *testing.T) {
 	assert.Equal(t, 30, s.MaxInLock)
 	assert.InDelta(t, 50.0/64, s.ServingShareDuringReload.Value, 1e-12)
 	assert.InDelta(t, 1, float64(s.ConfigLockShare), 1e-12)
+	assert.InDelta(t, 40, float64(s.DuringTotal), 1e-12)
+	assert.InDelta(t, 25, float64(s.DuringInLock), 1e-12)
 	none := SummarizeGoroutines(nil)
 	assert.False(t, none.ShareDuringReload.Valid())
 	assert.True(t, math.IsNaN(float64(none.ConfigLockShare)))
