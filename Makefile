@@ -25,7 +25,7 @@ SHARED_CPUS  ?= 0-1
 LAB = go run ./harness/cmd/lab
 quick = $(if $(filter 1 true yes,$(QUICK)),true,false)
 
-.PHONY: test bench micro compare calibrate utilization compare-shared detect report reproduce list fuzz
+.PHONY: test bench micro compare calibrate calibrate-loop utilization compare-shared detect report reproduce list fuzz
 
 ## test: vet, lint the workflows, then every test with the race detector
 test:
@@ -48,6 +48,10 @@ compare:
 ## calibrate: sham reloads of known cost: what the QPS-dip estimator resolves → results/calibrate
 calibrate:
 	$(LAB) calibrate -quick=$(quick) -work=$(WORK) -target-cpus=$(TARGET_CPUS) -load-cpus=$(LOAD_CPUS)
+
+## calibrate-loop: the same with shams that spend their CPU in a calibrated loop, no locked thread → results/calibrate-loop
+calibrate-loop:
+	$(LAB) calibrate -burn-mode=loop -quick=$(quick) -work=$(WORK) -target-cpus=$(TARGET_CPUS) -load-cpus=$(LOAD_CPUS) -out=results/calibrate-loop
 
 ## utilization: atomic and lockparse at 25-90% of capacity, and at saturation → results/compare-sweep-util
 utilization:

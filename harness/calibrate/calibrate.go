@@ -448,9 +448,9 @@ func verdictLine(s Summary) string {
 	case sl.Lo <= 1 && 1 <= sl.Hi:
 		out = fmt.Sprintf("the estimator recovers injected costs: slope %.3f (95%% CI %.3f…%.3f) holds 1", sl.Value, sl.Lo, sl.Hi)
 	case sl.Hi < 1:
-		out = fmt.Sprintf("the estimator under-reads injected costs: slope %.3f (95%% CI %.3f…%.3f) below 1", sl.Value, sl.Lo, sl.Hi)
+		out = fmt.Sprintf("the estimator under-reads injected costs: it recovers %.0f%% of each (slope %.3f, 95%% CI %.3f…%.3f)", 100*sl.Value, sl.Value, sl.Lo, sl.Hi)
 	default:
-		out = fmt.Sprintf("the estimator over-reads injected costs: slope %.3f (95%% CI %.3f…%.3f) above 1", sl.Value, sl.Lo, sl.Hi)
+		out = fmt.Sprintf("measured exceeds injected by %.0f%% (slope %.3f, 95%% CI %.3f…%.3f): each injected CPU millisecond cost that much throughput, or the estimator reads that much high; it does not under-read", 100*(sl.Value-1), sl.Value, sl.Lo, sl.Hi)
 	}
 	out += fmt.Sprintf("; A/A floor ±%.3f pp (zero-cost level: %.3f pp, CI %.3f…%.3f, %d shots per level)", float64(s.AAFloorPP), s.ZeroPP.Value, s.ZeroPP.Lo, s.ZeroPP.Hi, s.ShotsPerLevel)
 	if stats.Finite(float64(s.ResolutionPP)) {

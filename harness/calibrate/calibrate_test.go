@@ -66,6 +66,17 @@ func TestSummarizeAndVerdict(t *testing.T) {
 	none := summarize(analysis.ThroughputSummary{}, nil, Config{Shots: 3}, 1)
 	assert.True(t, math.IsNaN(float64(none.ResolutionPP)))
 	assert.Contains(t, none.Verdict, "too few shots")
+	for _, tt := range []struct {
+		slope stats.Estimate
+		want  string
+	}{
+		{stats.Estimate{Value: 1.2, Lo: 1.1, Hi: 1.3}, "measured exceeds injected by 20%"},
+		{stats.Estimate{Value: 0.8, Lo: 0.7, Hi: 0.9}, "under-reads injected costs: it recovers 80%"},
+	} {
+		v := verdictLine(Summary{Fit: Fit{Slope: tt.slope}, AAFloorPP: 0.1, ZeroPP: stats.Estimate{}, ResolutionPP: stats.Num(math.NaN()), ShotsFor03: stats.Num(math.NaN())})
+		assert.Contains(t, v, tt.want)
+		assert.Contains(t, v, "no injected level's interval excludes 0")
+	}
 	data, err := json.Marshal(none)
 	require.NoError(t, err, "a summary without data still encodes")
 	assert.Contains(t, string(data), `"resolution_pp":null`)

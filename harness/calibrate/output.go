@@ -66,6 +66,10 @@ func Render(dir string) error {
 	if len(s.Levels) == 0 {
 		return fmt.Errorf("calibrate: render: %s holds no levels", filepath.Join(dir, "summary.json"))
 	}
+	s.Verdict = verdictLine(s) // the words follow from the figures
+	if err := results.WriteJSON(filepath.Join(dir, "summary.json"), s); err != nil {
+		return err
+	}
 	if err := results.WriteFile(filepath.Join(dir, "summary.md"), []byte(Markdown(s))); err != nil {
 		return err
 	}

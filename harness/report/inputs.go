@@ -33,6 +33,7 @@ type Inputs struct {
 	Sweeps    map[string]*compare.Run // by sweep name ("keys", "rate", "util")
 	Shared    *compare.Run            // results/compare-shared-cpus (make compare-shared), or nil
 	Calibrate *calibrate.Summary      // results/calibrate (make calibrate), or nil
+	CalLoop   *calibrate.Summary      // results/calibrate-loop (make calibrate-loop), or nil
 	Detect    *detect.Matrix
 	Micro     *Micro
 	Bench     map[string]*bench.Summary // bench runs by strategy name
@@ -70,6 +71,9 @@ func Load(root string) (*Inputs, error) {
 	}
 	if cal := (&calibrate.Summary{}); readJSON(filepath.Join(root, "calibrate", "summary.json"), cal) == nil {
 		in.Calibrate = cal
+	}
+	if cal := (&calibrate.Summary{}); readJSON(filepath.Join(root, "calibrate-loop", "summary.json"), cal) == nil {
+		in.CalLoop = cal
 	}
 	dirs, _ := filepath.Glob(filepath.Join(root, "*", "summary.json"))
 	for _, p := range dirs {

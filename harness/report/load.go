@@ -129,6 +129,21 @@ func calibrationSection(in *Inputs) string {
 		}
 	}
 	b.WriteString("\n\n")
+	if loop := in.CalLoop; loop != nil {
+		fmt.Fprintf(&b, "The shams above spin on a locked OS thread until its CPU clock has advanced, as the reload pipeline's own accounting locks its thread. The same calibration with shams that spend their CPU in a calibrated loop, no thread locked (`make calibrate-loop`, `%s`): **%s.**", loop.Command, loop.Verdict)
+		var diffs []string
+		for _, l := range in.Calibrate.Levels {
+			for _, m := range loop.Levels {
+				if m.InjectedMs == l.InjectedMs && l.InjectedMs > 0 {
+					diffs = append(diffs, fmt.Sprintf("%s pp: %s locked vs %s loop", g(l.InjectedPct), estString(l.MeasuredPP), estString(m.MeasuredPP)))
+				}
+			}
+		}
+		if len(diffs) > 0 {
+			fmt.Fprintf(&b, " Level by level: %s.", strings.Join(diffs, "; "))
+		}
+		b.WriteString("\n\n")
+	}
 	if exists(filepath.Join(in.Root, "calibrate", "calibration.png")) {
 		b.WriteString("![calibration](results/calibrate/calibration.png)\n")
 	}
