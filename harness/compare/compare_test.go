@@ -151,6 +151,17 @@ func TestPoolDips(t *testing.T) {
 	assert.Positive(t, float64(dc.AAFloorPP))
 	assert.Less(t, float64(dc.AAFloorPP), 0.1)
 	assert.Equal(t, 80, dc.Strategies["atomic"].Reload.N)
+
+	// A strategy whose two runs disagree by far more than their shots
+	// explain: the run-to-run variation widens its interval, and a mean
+	// 4 ms above the baseline is no longer a real difference.
+	runs["syncmap"] = []bench.Summary{shots(noisy(4)...), shots(noisy(24)...)}
+	dc = poolDips(runs, []string{"atomic", "lockmap", "lockparse", "syncmap"}, "atomic", closedShots)
+	sm := dc.Strategies["syncmap"]
+	assert.InDelta(t, 1.4, sm.Reload.DipPP.Value, 1e-9)
+	assert.Greater(t, sm.Reload.DipPP.HalfWidth(), 5*dc.Strategies["atomic"].Reload.DipPP.HalfWidth())
+	assert.Equal(t, "no difference", sm.Verdict)
+	assert.Equal(t, "worse", dc.Strategies["lockparse"].Verdict, "consistent runs keep their verdict")
 }
 
 func TestStatJSONRoundTrip(t *testing.T) {

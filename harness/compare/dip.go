@@ -3,8 +3,6 @@ package compare
 import (
 	"math"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"reloadlab/harness/analysis"
 	"reloadlab/harness/bench"
 	"reloadlab/harness/stats"
@@ -50,31 +48,60 @@ func closedShots(s bench.Summary) []analysis.ShotCost { return s.Results.Through
 func openShots(s bench.Summary) []analysis.ShotCost   { return s.Results.Latency.Shots }
 
 // poolDips pools every run's shots (chosen by pick) per strategy and
-// compares each strategy's reload dip with the baseline's.
+// compares each strategy's reload dip with the baseline's. Point estimates
+// are the means of every pooled shot; intervals and p-values come from
+// stats.TwoLevelMean and stats.DiffTwoLevel, which add the variance
+// between runs to the variance between shots: a run whose machine happened
+// to be slower moves all its shots together.
 func poolDips(runs map[string][]bench.Summary, strats []string, baseline string, pick func(bench.Summary) []analysis.ShotCost) *DipComparison {
 	dc := &DipComparison{SampleMs: float64(analysis.QPSSample) / 1e6, Strategies: map[string]*DipStat{}, AADiff: stats.NoEstimate(),
 		AAFloorPP: stats.Num(math.NaN()), WidestPP: stats.Num(math.NaN())}
-	shots := map[string]map[string][]analysis.ShotCost{}
+	scale := 100 / dc.SampleMs
+	shots := map[string]map[string][]analysis.ShotCost{} // strategy → kind → every shot
+	groups := map[string]map[string][][]float64{}        // strategy → kind → per-run lost ms
 	for name, ss := range runs {
 		var all []analysis.ShotCost
+		groups[name] = map[string][][]float64{}
 		for _, s := range ss {
-			all = append(all, pick(s)...)
+			cs := pick(s)
+			all = append(all, cs...)
+			for kind, kc := range analysis.ByKind(cs) {
+				groups[name][kind] = append(groups[name][kind], analysis.LostOf(kc))
+			}
 			if s.GOMAXPROCS > 0 {
 				dc.TargetCPUs = s.GOMAXPROCS
 			}
 		}
 		shots[name] = analysis.ByKind(all)
 	}
+	twoLevel := func(kc *analysis.KindCost, g [][]float64) {
+		if kc.N == 0 {
+			return
+		}
+		e, _ := stats.TwoLevelMean(g)
+		kc.LostMs, kc.DipPP = e, e.Scale(scale)
+	}
+	diff := func(a, b [][]float64) (stats.Estimate, float64) { return stats.DiffTwoLevel(a, b) }
 	widest := math.NaN()
 	for name, by := range shots {
+		g := groups[name]
 		ds := &DipStat{
 			Reload:    analysis.Aggregate(analysis.KindReload, by[analysis.KindReload], analysis.QPSSample, dc.TargetCPUs),
 			Identical: analysis.Aggregate(analysis.KindIdentical, by[analysis.KindIdentical], analysis.QPSSample, dc.TargetCPUs),
 			Reject:    analysis.Aggregate(analysis.KindReject, by[analysis.KindReject], analysis.QPSSample, dc.TargetCPUs),
 			Diff:      stats.NoEstimate(), P: stats.Num(math.NaN()), PHolm: stats.Num(math.NaN()),
 		}
+		twoLevel(&ds.Reload, g[analysis.KindReload])
+		twoLevel(&ds.Identical, g[analysis.KindIdentical])
+		twoLevel(&ds.Reject, g[analysis.KindReject])
 		if ds.Reload.N > 0 {
 			ds.Stages = analysis.Decompose(by, ds.Reload)
+			// The stages' intervals too: differences between kinds, run by run.
+			if len(ds.Stages) == 4 {
+				ds.Stages[0].FromControls = ds.Identical.LostMs
+				ds.Stages[1].FromControls, _ = diff(g[analysis.KindReject], g[analysis.KindIdentical])
+				ds.Stages[2].FromControls, _ = diff(g[analysis.KindReload], g[analysis.KindReject])
+			}
 		}
 		if h := ds.Reload.DipPP.HalfWidth(); stats.Finite(h) && !(h <= widest) {
 			widest = h
@@ -82,12 +109,9 @@ func poolDips(runs map[string][]bench.Summary, strats []string, baseline string,
 		dc.Strategies[name] = ds
 	}
 	dc.WidestPP = stats.Num(widest)
-	scale := 100 / dc.SampleMs
-	diff := func(a, b string) stats.Estimate {
-		return analysis.DiffMeans(analysis.LostOf(shots[a][analysis.KindReload]), analysis.LostOf(shots[b][analysis.KindReload])).Scale(scale)
-	}
 	if _, ok := shots[aaName(baseline)]; ok {
-		dc.AADiff = diff(baseline, aaName(baseline))
+		d, _ := diff(groups[baseline][analysis.KindReload], groups[aaName(baseline)][analysis.KindReload])
+		dc.AADiff = d.Scale(scale)
 		dc.AAFloorPP = stats.Num(dc.AADiff.HalfWidth())
 	}
 	var names []string
@@ -101,10 +125,10 @@ func poolDips(runs map[string][]bench.Summary, strats []string, baseline string,
 			ds.Verdict, ds.Diff, ds.P, ds.PHolm = "baseline", stats.Estimate{}, 1, 1
 			continue
 		}
-		ds.Diff = diff(name, baseline)
-		ds.P = stats.Num(twoSidedP(ds.Diff))
+		d, p := diff(groups[name][analysis.KindReload], groups[baseline][analysis.KindReload])
+		ds.Diff, ds.P = d.Scale(scale), stats.Num(p)
 		names = append(names, name)
-		ps = append(ps, float64(ds.P))
+		ps = append(ps, p)
 	}
 	for i, adj := range stats.Holm(ps) {
 		ds := dc.Strategies[names[i]]
@@ -119,15 +143,4 @@ func poolDips(runs map[string][]bench.Summary, strats []string, baseline string,
 		}
 	}
 	return dc
-}
-
-// twoSidedP is the p-value of an estimate whose 95% interval is symmetric
-// and normal: z = value ÷ (half-width ÷ 1.96).
-func twoSidedP(e stats.Estimate) float64 {
-	h := e.HalfWidth()
-	if !e.Valid() || h <= 0 {
-		return math.NaN()
-	}
-	z := math.Abs(e.Value) / (h / distuv.UnitNormal.Quantile(1-(1-stats.Confidence)/2))
-	return 2 * (1 - distuv.UnitNormal.CDF(z))
 }

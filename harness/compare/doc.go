@@ -13,13 +13,15 @@
 // The QPS dip (DipComparison): every reload of every round is pooled per
 // strategy (package analysis: each reload against adjacent steady time),
 // giving the lost throughput per reload and the dip in pp of a 1 s QPS
-// sample with a 95% interval over reloads, the dip predicted by the
-// target's CPU accounting, and the stages from the interleaved controls.
-// The A/A floor is the half-width of the interval of the baseline minus
-// its repeat: the smallest difference between two strategies the
-// comparison resolves. Each strategy's difference from the baseline gets a
-// two-sided p-value (normal approximation), Holm-adjusted across the
-// strategies. The same is done for the open-model phase (OpenDip).
+// sample, the dip predicted by the target's CPU accounting, and the stages
+// from the interleaved controls. Intervals are 95% and allow for a random
+// run effect (stats.TwoLevelMean: between-run plus between-reload
+// variance), since the shots of one run share its machine's state. The
+// A/A floor is the half-width of the interval of the baseline minus its
+// repeat: the smallest difference between two strategies the comparison
+// resolves. Each strategy's difference from the baseline gets a two-sided
+// p-value (normal approximation), Holm-adjusted across the strategies. The
+// same is done for the open-model phase (OpenDip).
 //
 // Every other metric: the median over the repeats with a distribution-free
 // confidence interval (stats.MedianCI: 95% from 6 repeats, [min, max] with

@@ -177,7 +177,7 @@ func dipTable(b *strings.Builder, run *Run, dc, open *DipComparison) {
 		return
 	}
 	fmt.Fprintf(b, "### QPS dip: every round's reloads pooled\n\n")
-	fmt.Fprintf(b, "Each reload's window is compared with adjacent steady time of the same length in the closed-model phase (package analysis); lost throughput per reload is averaged over every round's reloads, with a 95%% interval over reloads. The dip is that loss as a share of one %.0f ms QPS sample (the second that holds the reload). A/A: `%s` against its own repeat differs by %s pp; the **A/A floor** (half-width of that difference's interval: the smallest difference between two strategies this comparison resolves) is **±%.2f pp**; the widest single strategy's interval is ±%.2f pp. Differences from the baseline: normal approximation of the pooled difference, Holm-adjusted across the strategies.\n\n",
+	fmt.Fprintf(b, "Each reload's window is compared with adjacent steady time of the same length in the closed-model phase (package analysis); lost throughput per reload is averaged over every round's reloads, with a 95%% interval that adds the variation between runs to the variation between reloads (stats.TwoLevelMean). The dip is that loss as a share of one %.0f ms QPS sample (the second that holds the reload). A/A: `%s` against its own repeat differs by %s pp; the **A/A floor** (half-width of that difference's interval: the smallest difference between two strategies this comparison resolves) is **±%.2f pp**; the widest single strategy's interval is ±%.2f pp. Differences from the baseline: normal approximation of the pooled difference (the same two-level variance), Holm-adjusted across the strategies.\n\n",
 		dc.SampleMs, run.Baseline, estCell(dc.AADiff), float64(dc.AAFloorPP), float64(dc.WidestPP))
 	b.WriteString("| strategy | reloads (dropped) | lost per reload (ms) | QPS dip (pp) | predicted from the target's CPU (pp; + GC) | vs baseline (pp) | verdict | dip in the open-model phase, below capacity (pp) |\n|---|---|---|---|---|---|---|---|\n")
 	names := append(append([]string(nil), run.Strategies...), aaName(run.Baseline))
@@ -337,7 +337,7 @@ func writePlots(dir string, run *Run) error {
 			}
 		}
 		title := fmt.Sprintf("QPS dip per reload, share of a 1 s QPS sample (lower is better; every reload of %d rounds pooled; A/A floor ±%.2f pp)", run.Repeat, float64(pt.Dip.AAFloorPP))
-		if err := plots.Bars(filepath.Join(dir, "bars-qps-dip.png"), title, "pp", bars, plots.IntervalLabel("95% interval over reloads")); err != nil {
+		if err := plots.Bars(filepath.Join(dir, "bars-qps-dip.png"), title, "pp", bars, plots.IntervalLabel("95% interval (between runs and between reloads)")); err != nil {
 			return err
 		}
 	}

@@ -25,7 +25,7 @@ func dipTableMD(run *compare.Run, dc, open *compare.DipComparison) string {
 		return "The comparison holds no pooled QPS dip (made by an older lab version).\n\n"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "**QPS dip per reload** (closed model at saturation; every reload of every round pooled; lost throughput per reload ÷ a %.0f ms QPS sample, 95%% interval over reloads). A/A: `%s` against its repeat differs by %s pp; **A/A floor ±%s pp** (the half-width of that difference's interval: the smallest difference between two strategies this comparison resolves); the widest single strategy's interval is ±%s pp.\n\n",
+	fmt.Fprintf(&b, "**QPS dip per reload** (closed model at saturation; every reload of every round pooled; lost throughput per reload ÷ a %.0f ms QPS sample; the 95%% interval adds the variation between runs to that between reloads). A/A: `%s` against its repeat differs by %s pp; **A/A floor ±%s pp** (the half-width of that difference's interval: the smallest difference between two strategies this comparison resolves); the widest single strategy's interval is ±%s pp.\n\n",
 		dc.SampleMs, run.Baseline, estString(dc.AADiff), g(float64(dc.AAFloorPP)), g(float64(dc.WidestPP)))
 	b.WriteString("| strategy | reloads | lost per reload (ms) | dip (pp) | predicted by the target's CPU accounting (pp; + GC) | vs baseline (pp), Holm p | dip below capacity, open model (pp) |\n|---|---|---|---|---|---|---|\n")
 	for _, s := range run.Strategies {

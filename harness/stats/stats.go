@@ -410,3 +410,71 @@ func (n *Num) UnmarshalJSON(data []byte) error {
 	*n = Num(orNaN(p))
 	return nil
 }
+
+// TwoLevelMean returns the mean of every finite value in groups (the shots
+// of several runs, say) with a 95% interval that allows for a random group
+// effect: the mean's variance is τ²/R + s²/N, where N is the number of
+// values, R the number of groups holding any, s² the pooled within-group
+// variance, and τ² = max(0, var(group means) − mean of s²/n_g) the
+// between-group variance by the method of moments. With no between-group
+// variance this is the plain interval of N independent values; with some,
+// it is wider, as it must be when runs differ by more than their shots
+// explain. The interval is normal (±1.96 σ); the variance is returned too,
+// for differences. Fewer than two values give no interval.
+func TwoLevelMean(groups [][]float64) (Estimate, float64) {
+	var all, means, ns []float64
+	var ss float64 // within-group sum of squares
+	df := 0
+	for _, g := range groups {
+		vals := Clean(g)
+		if len(vals) == 0 {
+			continue
+		}
+		m := Mean(vals)
+		for _, v := range vals {
+			ss += (v - m) * (v - m)
+		}
+		df += len(vals) - 1
+		all = append(all, vals...)
+		means = append(means, m)
+		ns = append(ns, float64(len(vals)))
+	}
+	n := len(all)
+	if n < 2 || df == 0 {
+		if n == 0 {
+			return NoEstimate(), math.NaN()
+		}
+		return Estimate{Mean(all), math.NaN(), math.NaN()}, math.NaN()
+	}
+	s2 := ss / float64(df)
+	v := s2 / float64(n)
+	if r := len(means); r >= 2 {
+		noise := 0.0
+		for _, k := range ns {
+			noise += s2 / k
+		}
+		tau2 := math.Max(0, math.Pow(StdDev(means), 2)-noise/float64(r))
+		v += tau2 / float64(r)
+	}
+	m := Mean(all)
+	h := 1.959964 * math.Sqrt(v)
+	return Estimate{m, m - h, m + h}, v
+}
+
+// DiffTwoLevel returns mean(a) − mean(b) of two TwoLevelMean estimates with
+// a normal 95% interval (independent samples: the variances add), and its
+// two-sided p-value.
+func DiffTwoLevel(a, b [][]float64) (Estimate, float64) {
+	ea, va := TwoLevelMean(a)
+	eb, vb := TwoLevelMean(b)
+	if !Finite(va) || !Finite(vb) {
+		return NoEstimate(), math.NaN()
+	}
+	d := ea.Value - eb.Value
+	sd := math.Sqrt(va + vb)
+	if sd == 0 {
+		return Estimate{d, d, d}, math.NaN()
+	}
+	p := 2 * (1 - distuv.UnitNormal.CDF(math.Abs(d)/sd))
+	return Estimate{d, d - 1.959964*sd, d + 1.959964*sd}, p
+}

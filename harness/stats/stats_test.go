@@ -246,3 +246,31 @@ func TestNumJSON(t *testing.T) {
 	assert.True(t, math.IsNaN(float64(back.A)))
 	assert.Equal(t, Num(1.5), back.B)
 }
+
+func TestTwoLevelMean(t *testing.T) {
+	// Three groups with no group effect: the plain interval of 30 values.
+	flat := [][]float64{{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}
+	e, v := TwoLevelMean(flat)
+	assert.InDelta(t, 5.5, e.Value, 1e-12)
+	assert.InDelta(t, (55.0/6)/30, v, 1e-12, "no between-group variance: s²/N")
+	// The same values shifted by group: the interval widens.
+	shifted := [][]float64{{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, {21, 22, 23, 24, 25, 26, 27, 28, 29, 30}}
+	es, vs := TwoLevelMean(shifted)
+	assert.InDelta(t, 15.5, es.Value, 1e-12)
+	// var(group means) = 100, noise = s²/10 = 0.917: τ² = 99.08; v = τ²/3 + s²/30.
+	assert.InDelta(t, (100-55.0/60)/3+(55.0/6)/30, vs, 1e-9)
+	assert.Greater(t, es.HalfWidth(), 10*e.HalfWidth())
+	one, _ := TwoLevelMean([][]float64{{4}})
+	assert.False(t, one.Valid())
+	none, _ := TwoLevelMean(nil)
+	assert.True(t, math.IsNaN(none.Value))
+
+	d, p := DiffTwoLevel(shifted, flat)
+	assert.InDelta(t, 10, d.Value, 1e-12)
+	assert.Greater(t, p, 0.05, "a 10-point shift is not significant when groups differ by 10 among themselves")
+	d, p = DiffTwoLevel([][]float64{{11, 12, 13}, {11, 12, 13}}, [][]float64{{1, 2, 3}, {1, 2, 3}})
+	assert.InDelta(t, 10, d.Value, 1e-12)
+	assert.Less(t, p, 0.001)
+	_, p = DiffTwoLevel(nil, flat)
+	assert.True(t, math.IsNaN(p))
+}
