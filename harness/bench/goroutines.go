@@ -259,6 +259,12 @@ func SummarizeGoroutines(samples []GoroutineSample) GoroutineSummary {
 		return float64(g.InConfigLock) / float64(g.Serving)
 	})
 	gs.ShareSteady = correlatedMean(samples, false, GoroutineSample.Share)
+	// Shares lie in [0, 1]; a t interval near an edge need not.
+	for _, e := range []*stats.Estimate{&gs.ShareDuringReload, &gs.ServingShareDuringReload, &gs.ShareSteady} {
+		if e.Valid() {
+			e.Lo, e.Hi = math.Max(0, e.Lo), math.Min(1, e.Hi)
+		}
+	}
 	if inLock > 0 {
 		gs.ConfigLockShare = stats.Num(float64(inConfig) / float64(inLock))
 	}

@@ -286,25 +286,9 @@ func summaryMarkdown(s Summary, timings []phaseTiming, diag *diagnosis) string {
 
 // est formats an estimate as "v [lo, hi]" with prec decimals ("n/a" when it
 // could not be made).
-func est(e stats.Estimate, prec int) string {
-	switch {
-	case !stats.Finite(e.Value):
-		return "n/a"
-	case !e.Valid():
-		return fmt.Sprintf("%.*f", prec, e.Value)
-	}
-	return fmt.Sprintf("%.*f [%.*f, %.*f]", prec, e.Value, prec, e.Lo, prec, e.Hi)
-}
+func est(e stats.Estimate, prec int) string { return e.Format(1, prec, "") }
 
-func pctEst(e stats.Estimate) string {
-	if !stats.Finite(e.Value) {
-		return "n/a"
-	}
-	if !e.Valid() {
-		return fmt.Sprintf("%.0f%%", 100*e.Value)
-	}
-	return fmt.Sprintf("%.0f%% [%.0f, %.0f]", 100*e.Value, 100*e.Lo, 100*e.Hi)
-}
+func pctEst(e stats.Estimate) string { return e.Format(100, 0, "%") }
 
 func num(v float64, prec int) string {
 	if !stats.Finite(v) {

@@ -140,15 +140,7 @@ func shotTime(n float64, spacing string) string {
 	return (time.Duration(n) * d).Round(time.Second).String()
 }
 
-func est(e stats.Estimate, prec int) string {
-	if !stats.Finite(e.Value) {
-		return "n/a"
-	}
-	if !e.Valid() {
-		return fmt.Sprintf("%.*f", prec, e.Value)
-	}
-	return fmt.Sprintf("%.*f [%.*f, %.*f]", prec, e.Value, prec, e.Lo, prec, e.Hi)
-}
+func est(e stats.Estimate, prec int) string { return e.Format(1, prec, "") }
 
 func num(v float64) string {
 	if !stats.Finite(v) {

@@ -287,15 +287,7 @@ func claimPprofShare(in *Inputs) Claim {
 	return c
 }
 
-func pctEstString(e stats.Estimate) string {
-	if !fin(e.Value) {
-		return "n/a"
-	}
-	if !e.Valid() {
-		return fmt.Sprintf("%.0f%%", 100*e.Value)
-	}
-	return fmt.Sprintf("%.0f%% [%.0f, %.0f]", 100*e.Value, 100*e.Lo, 100*e.Hi)
-}
+func pctEstString(e stats.Estimate) string { return e.Format(100, 0, "%") }
 
 func list(s []string) string {
 	if len(s) == 0 {

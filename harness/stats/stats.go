@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 
 	"golang.org/x/perf/benchmath"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -477,4 +479,25 @@ func DiffTwoLevel(a, b [][]float64) (Estimate, float64) {
 	}
 	p := 2 * (1 - distuv.UnitNormal.CDF(math.Abs(d)/sd))
 	return Estimate{d, d - 1.959964*sd, d + 1.959964*sd}, p
+}
+
+// Format renders the estimate scaled by scale with prec decimals as
+// "v [lo, hi]" (suffix appended to each number), "v" when there is no
+// interval, and "n/a" when there is no estimate. A value that rounds to
+// zero prints as 0, never -0.
+func (e Estimate) Format(scale float64, prec int, suffix string) string {
+	f := func(v float64) string {
+		s := strconv.FormatFloat(v*scale, 'f', prec, 64)
+		if strings.Trim(s, "-0.") == "" {
+			s = strings.TrimPrefix(s, "-")
+		}
+		return s + suffix
+	}
+	switch {
+	case !Finite(e.Value):
+		return "n/a"
+	case !e.Valid():
+		return f(e.Value)
+	}
+	return f(e.Value) + " [" + f(e.Lo) + ", " + f(e.Hi) + "]"
 }

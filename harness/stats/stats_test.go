@@ -274,3 +274,19 @@ func TestTwoLevelMean(t *testing.T) {
 	_, p = DiffTwoLevel(nil, flat)
 	assert.True(t, math.IsNaN(p))
 }
+
+func TestEstimateFormat(t *testing.T) {
+	tests := []struct {
+		e    Estimate
+		want string
+	}{
+		{Estimate{0.341, 0.302, 0.376}, "34% [30%, 38%]"},
+		{Estimate{0.001, -0.002, 0.011}, "0% [0%, 1%]"},
+		{Estimate{0.25, nan, nan}, "25%"},
+		{NoEstimate(), "n/a"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.e.Format(100, 0, "%"))
+	}
+	assert.Equal(t, "2.85 [2.65, 3.06]", Estimate{2.853, 2.649, 3.061}.Format(1, 2, ""))
+}
