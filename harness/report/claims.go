@@ -261,8 +261,8 @@ func claimPprofShare(in *Inputs) Claim {
 		return c
 	}
 	e := gs.ShareDuringReload
-	c.Measured = fmt.Sprintf("Goroutine profiles (debug=1) taken back to back under the closed model (%d workers): in the %d that caught lockparse's reload in progress (%d with the parse running inside the write lock), %.0f%% of all goroutines [%.0f, %.0f] sat in sync.(*RWMutex).RLock/Lock or sync.(*Mutex).Lock, at most %d of %.0f (%.0f%%); counted over HTTP connection goroutines only, %s; in the %d profiles between reloads, %s.",
-		bench.DefaultWorkers, gs.DuringReload, gs.DuringParse, 100*e.Value, 100*e.Lo, 100*e.Hi, gs.MaxInLock, float64(gs.MeanTotal), 100*gs.MaxShare,
+	c.Measured = fmt.Sprintf("Goroutine profiles (debug=1) taken back to back under the closed model (%d workers): in the %d that caught lockparse's reload in progress (%d with the parse running inside the write lock), %.0f%% [%.0f, %.0f] of all goroutines sat in sync.(*RWMutex).RLock/Lock or sync.(*Mutex).Lock (at most %d in one profile, %.0f%% of its goroutines); counted over HTTP connection goroutines only, %s; in the %d profiles between reloads, %s.",
+		bench.DefaultWorkers, gs.DuringReload, gs.DuringParse, 100*e.Value, 100*e.Lo, 100*e.Hi, gs.MaxInLock, 100*gs.MaxShare,
 		pctEstString(gs.ServingShareDuringReload), gs.Profiles-gs.DuringReload, pctEstString(gs.ShareSteady))
 	if at := in.Bench["atomic"]; at != nil && at.Goroutines.DuringReload > 0 {
 		c.Measured += fmt.Sprintf(" atomic, for contrast: %s during its reloads.", pctEstString(at.Goroutines.ShareDuringReload))

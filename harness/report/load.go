@@ -111,8 +111,8 @@ func calibrationSection(in *Inputs) string {
 	if fin(float64(cal.ResolutionPP)) {
 		res = g(float64(cal.ResolutionPP)) + " pp"
 	}
-	fmt.Fprintf(&b, "\n`aa_floor_pp` = **%s** (half-width of the zero-cost level's interval); `resolution_pp` = **%s** (the smallest injected effect whose interval excludes 0). At this noise ±0.3 pp takes about %s shots per level.",
-		g(float64(cal.AAFloorPP)), res, g(float64(cal.ShotsFor03)))
+	fmt.Fprintf(&b, "\n`aa_floor_pp` = **%s** (half-width of the zero-cost level's interval); `resolution_pp` = **%s** (the smallest injected effect whose interval excludes 0). At this noise ±0.3 pp takes about %.0f shots per level.",
+		g(float64(cal.AAFloorPP)), res, float64(cal.ShotsFor03))
 	if run := in.Compare; run != nil && len(run.Points) > 0 && run.Points[0].Dip != nil {
 		dc := run.Points[0].Dip
 		floor := float64(dc.AAFloorPP)

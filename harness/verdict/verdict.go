@@ -106,7 +106,10 @@ func FromCompare(run *compare.Run) []Verdict {
 			}
 			v := Verdict{
 				ID: "compare/" + m.Name + "/" + s, Kind: KindCompare, Metric: m.Name, Strategy: s, Baseline: run.Baseline,
-				Direction: st.Verdict, Ratio: st.Ratio, P: st.P, Noise: float64(mr.Noise.Relative),
+				Direction: st.Verdict, Ratio: st.Ratio, P: st.P,
+			}
+			if isFinite(float64(mr.Noise.Relative)) {
+				v.Noise = float64(mr.Noise.Relative) // none where only absolute differences were judged
 			}
 			if isFinite(st.Ratio) && st.Ratio > 0 && isFinite(float64(mr.Noise.Log)) {
 				v.Clear = math.Abs(math.Log(st.Ratio)) > clearFactor*float64(mr.Noise.Log)
