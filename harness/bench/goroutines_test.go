@@ -3,6 +3,7 @@ package bench
 import (
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,9 +12,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// testdata is this package's testdata directory, resolved before any test
+// changes the working directory (moduleRoot does).
+var testdata = func() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	return filepath.Join(wd, "testdata")
+}()
+
 func TestParseGoroutineProfile(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("testdata/goroutine-lockparse.txt")
+	f, err := os.Open(filepath.Join(testdata, "goroutine-lockparse.txt"))
 	require.NoError(t, err)
 	defer f.Close()
 	g, err := ParseGoroutineProfile(f)
