@@ -446,16 +446,3 @@ func (g Geometry) ShotRegions(shots []Shot, kind string, phases []Span) Regions 
 	}
 	return Regions{Window: merge(rs), Steady: merge(cs)}
 }
-
-func merge(spans []Span) Windows {
-	sort.Slice(spans, func(i, j int) bool { return spans[i].From < spans[j].From })
-	var out Windows
-	for _, s := range spans {
-		if n := len(out); n > 0 && s.From <= out[n-1].To {
-			out[n-1].To = max(out[n-1].To, s.To)
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
-}

@@ -27,6 +27,11 @@ func NewWindows(instants []int64, before, after time.Duration) Windows {
 	for _, t := range instants {
 		spans = append(spans, Span{t - int64(before), t + int64(after)})
 	}
+	return merge(spans)
+}
+
+// merge sorts spans and merges those that overlap or touch.
+func merge(spans []Span) Windows {
 	sort.Slice(spans, func(i, j int) bool { return spans[i].From < spans[j].From })
 	var out Windows
 	for _, s := range spans {

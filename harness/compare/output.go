@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"reloadlab/harness/mdtable"
 	"reloadlab/harness/plots"
 	"reloadlab/harness/results"
 	"reloadlab/harness/stats"
@@ -205,38 +206,32 @@ func dipTable(b *strings.Builder, run *Run, dc, open *DipComparison) {
 			format(float64(r.PredictedPP)), format(float64(r.PredictedWithGCPP)), vs, verdict, od)
 	}
 	b.WriteString("\n### Where the dip comes from (per reload, ms of throughput; the target's own CPU accounting in parentheses)\n\n")
-	b.WriteString("Controls in the same rounds: `identical` rewrites (noticed, read, hashed, dropped), `reject` parses (parsed to the last line, rejected); stages are differences between kinds. CPU: the pipeline's per-thread CPU clock per stage; GC: the runtime's GC CPU in windows minus controls.\n\n| stage |")
-	for _, name := range run.Strategies {
-		fmt.Fprintf(b, " %s |", name)
-	}
-	b.WriteString("\n|---|")
-	for range run.Strategies {
-		b.WriteString("---|")
-	}
-	b.WriteString("\n")
+	b.WriteString("Controls in the same rounds: `identical` rewrites (noticed, read, hashed, dropped), `reject` parses (parsed to the last line, rejected); stages are differences between kinds. CPU: the pipeline's per-thread CPU clock per stage; GC: the runtime's GC CPU in windows minus controls.\n\n")
+	b.WriteString(mdtable.Header(mdtable.With("stage", run.Strategies)...))
 	stageNames := []string{"notice + read + hash", "parse + validate", "apply / swap", "garbage collection"}
 	for i, sn := range stageNames {
-		fmt.Fprintf(b, "| %s |", sn)
+		cells := []string{sn}
 		for _, name := range run.Strategies {
 			ds := dc.Strategies[name]
 			if ds == nil || i >= len(ds.Stages) {
-				b.WriteString(" – |")
+				cells = append(cells, "–")
 				continue
 			}
 			st := ds.Stages[i]
-			fmt.Fprintf(b, " %s (%s) |", estCell(st.FromControls), format(float64(st.CPUMs)))
+			cells = append(cells, fmt.Sprintf("%s (%s)", estCell(st.FromControls), format(float64(st.CPUMs))))
 		}
-		b.WriteString("\n")
+		b.WriteString(mdtable.Row(cells...))
 	}
-	fmt.Fprintf(b, "| whole reload |")
+	cells := []string{"whole reload"}
 	for _, name := range run.Strategies {
 		if ds := dc.Strategies[name]; ds != nil {
-			fmt.Fprintf(b, " %s (%s) |", estCell(ds.Reload.LostMs), format(ds.Reload.CPU.Total))
+			cells = append(cells, fmt.Sprintf("%s (%s)", estCell(ds.Reload.LostMs), format(ds.Reload.CPU.Total)))
 		} else {
-			b.WriteString(" – |")
+			cells = append(cells, "–")
 		}
 	}
-	b.WriteString("\n\n")
+	b.WriteString(mdtable.Row(cells...))
+	b.WriteString("\n")
 }
 
 func markdown(run *Run) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"reloadlab/harness/compare"
+	"reloadlab/harness/mdtable"
 	"reloadlab/harness/stats"
 )
 
@@ -49,38 +50,32 @@ func dipTableMD(run *compare.Run, dc, open *compare.DipComparison) string {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s; %s | %s | %s |\n", s, ds.Reload.N, estString(ds.Reload.LostMs), estString(ds.Reload.DipPP),
 			g(float64(ds.Reload.PredictedPP)), g(float64(ds.Reload.PredictedWithGCPP)), vs, od)
 	}
-	b.WriteString("\n**Where a reload's cost goes** (ms of throughput per reload from the interleaved controls — identical rewrites, rejected parses — and, in parentheses, the target's own CPU accounting: per-thread CPU clock per pipeline stage; GC: the runtime's GC CPU in windows minus controls):\n\n| stage |")
-	for _, s := range run.Strategies {
-		fmt.Fprintf(&b, " %s |", s)
-	}
-	b.WriteString("\n|---|")
-	for range run.Strategies {
-		b.WriteString("---|")
-	}
-	b.WriteString("\n")
+	b.WriteString("\n**Where a reload's cost goes** (ms of throughput per reload from the interleaved controls — identical rewrites, rejected parses — and, in parentheses, the target's own CPU accounting: per-thread CPU clock per pipeline stage; GC: the runtime's GC CPU in windows minus controls):\n\n")
+	b.WriteString(mdtable.Header(mdtable.With("stage", run.Strategies)...))
 	names := []string{"notice + read + hash", "parse + validate", "apply / swap", "garbage collection"}
 	for i, n := range names {
-		fmt.Fprintf(&b, "| %s |", n)
+		cells := []string{n}
 		for _, s := range run.Strategies {
 			ds := dc.Strategies[s]
 			if ds == nil || i >= len(ds.Stages) {
-				b.WriteString(" – |")
+				cells = append(cells, "–")
 				continue
 			}
 			st := ds.Stages[i]
-			fmt.Fprintf(&b, " %s (%s) |", estString(st.FromControls), g(float64(st.CPUMs)))
+			cells = append(cells, fmt.Sprintf("%s (%s)", estString(st.FromControls), g(float64(st.CPUMs))))
 		}
-		b.WriteString("\n")
+		b.WriteString(mdtable.Row(cells...))
 	}
-	b.WriteString("| whole reload |")
+	cells := []string{"whole reload"}
 	for _, s := range run.Strategies {
 		if ds := dc.Strategies[s]; ds != nil {
-			fmt.Fprintf(&b, " %s (%s) |", estString(ds.Reload.LostMs), g(ds.Reload.CPU.Total))
+			cells = append(cells, fmt.Sprintf("%s (%s)", estString(ds.Reload.LostMs), g(ds.Reload.CPU.Total)))
 		} else {
-			b.WriteString(" – |")
+			cells = append(cells, "–")
 		}
 	}
-	b.WriteString("\n\n")
+	b.WriteString(mdtable.Row(cells...))
+	b.WriteString("\n")
 	return b.String()
 }
 
@@ -259,15 +254,7 @@ func sharedSection(in *Inputs) string {
 		sh.Command, sh.Repeat, sh.Elapsed, sh.TargetCPUs)
 	if len(sh.Points) > 0 {
 		b.WriteString(dipTableMD(sh, sh.Points[0].Dip, sh.Points[0].OpenDip))
-		b.WriteString("| metric |")
-		for _, s := range sh.Strategies {
-			fmt.Fprintf(&b, " %s |", s)
-		}
-		b.WriteString("\n|---|")
-		for range sh.Strategies {
-			b.WriteString("---|")
-		}
-		b.WriteString("\n")
+		b.WriteString(mdtable.Header(mdtable.With("metric", sh.Strategies)...))
 		for _, m := range []string{"capacity", "reload-p99", "mutex-wait-window", "apply"} {
 			var title, unit string
 			for _, mi := range sh.Metrics {
@@ -275,16 +262,16 @@ func sharedSection(in *Inputs) string {
 					title, unit = mi.Title, mi.Unit
 				}
 			}
-			fmt.Fprintf(&b, "| %s (%s) |", title, unit)
+			cells := []string{fmt.Sprintf("%s (%s)", title, unit)}
 			for _, s := range sh.Strategies {
 				st := stat(sh, m, s)
 				cell := ci(st)
 				if st != nil && (st.Verdict == "better" || st.Verdict == "worse") {
 					cell += " **" + st.Verdict + "**"
 				}
-				fmt.Fprintf(&b, " %s |", cell)
+				cells = append(cells, cell)
 			}
-			b.WriteString("\n")
+			b.WriteString(mdtable.Row(cells...))
 		}
 		b.WriteString("\n")
 	}

@@ -36,6 +36,11 @@ func (m *LockMap) Get(key string) (string, bool) {
 func (m *LockMap) Apply(s *config.Snapshot) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.rebuildLocked(s)
+}
+
+// rebuildLocked rewrites the map to hold s; the caller holds the write lock.
+func (m *LockMap) rebuildLocked(s *config.Snapshot) {
 	for k := range m.values {
 		if _, ok := s.Get(k); !ok {
 			delete(m.values, k)

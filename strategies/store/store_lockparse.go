@@ -1,8 +1,6 @@
 package store
 
 import (
-	"sync"
-
 	"reloadlab/strategies/config"
 )
 
@@ -11,13 +9,11 @@ import (
 // in-place rebuild of the map happen while holding the write lock, so every
 // reader that arrives during a reload waits for a YAML parse (milliseconds,
 // growing with the file), not for a pointer swap. The reload pipeline finds
-// it through [RawApplier] and hands it the raw bytes; its plain Apply (a
-// snapshot parsed elsewhere) rewrites the map in place under the lock, as
-// LockMap does. The zero value is not usable; call NewLockParse.
+// it through [RawApplier] and hands it the raw bytes; everything else —
+// the read path, and a plain Apply of a snapshot parsed elsewhere — is
+// LockMap's. The zero value is not usable; call NewLockParse.
 type LockParse struct {
-	mu      sync.RWMutex
-	values  map[string]string
-	version int64
+	LockMap
 }
 
 var (
@@ -26,25 +22,10 @@ var (
 )
 
 // NewLockParse returns an empty LockParse.
-func NewLockParse() *LockParse { return &LockParse{values: map[string]string{}} }
+func NewLockParse() *LockParse { return &LockParse{LockMap: LockMap{values: map[string]string{}}} }
 
 // Name returns "lockparse".
 func (m *LockParse) Name() string { return "lockparse" }
-
-// Get reads key under the read lock.
-func (m *LockParse) Get(key string) (string, bool) {
-	m.mu.RLock()
-	v, ok := m.values[key]
-	m.mu.RUnlock()
-	return v, ok
-}
-
-// Apply rewrites the map in place under the write lock.
-func (m *LockParse) Apply(s *config.Snapshot) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.rebuildLocked(s)
-}
 
 // ApplyRaw takes the write lock, then parses data with parse and, if it is
 // valid, rebuilds the map from it before unlocking: the article's
@@ -64,24 +45,4 @@ func (m *LockParse) ApplyRaw(data []byte, parse func([]byte) (*config.Snapshot, 
 	}
 	m.rebuildLocked(s)
 	return s, nil
-}
-
-func (m *LockParse) rebuildLocked(s *config.Snapshot) {
-	for k := range m.values {
-		if _, ok := s.Get(k); !ok {
-			delete(m.values, k)
-		}
-	}
-	s.Range(func(k, v string) bool {
-		m.values[k] = v
-		return true
-	})
-	m.version = s.Version()
-}
-
-// Version returns the version of the last Apply.
-func (m *LockParse) Version() int64 {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.version
 }

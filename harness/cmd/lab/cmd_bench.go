@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"reloadlab/harness/bench"
-	"reloadlab/harness/target"
 	"reloadlab/harness/writepattern"
 	"reloadlab/strategies"
 	"reloadlab/strategies/store"
@@ -59,10 +58,7 @@ Write patterns: `+strings.Join(writepattern.Names(), ", "), stderr)
 		cfg.Work = -1 // an explicit 0: no work
 	}
 	var err error
-	if cfg.TargetCPUs, err = target.ParseCPUs(*targetCPUs); err != nil {
-		return err
-	}
-	if cfg.LoadCPUs, err = target.ParseCPUs(*loadCPUs); err != nil {
+	if cfg.TargetCPUs, cfg.LoadCPUs, err = cpuFlags(*targetCPUs, *loadCPUs); err != nil {
 		return err
 	}
 	for _, k := range strings.Split(*mix, ",") {

@@ -10,7 +10,6 @@ import (
 
 	"reloadlab/harness/bench"
 	"reloadlab/harness/calibrate"
-	"reloadlab/harness/target"
 )
 
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,10 +53,7 @@ floor and the smallest effect it resolves. Writes results/calibrate/
 		cfg.Work = -1
 	}
 	var err error
-	if cfg.TargetCPUs, err = target.ParseCPUs(*targetCPUs); err != nil {
-		return err
-	}
-	if cfg.LoadCPUs, err = target.ParseCPUs(*loadCPUs); err != nil {
+	if cfg.TargetCPUs, cfg.LoadCPUs, err = cpuFlags(*targetCPUs, *loadCPUs); err != nil {
 		return err
 	}
 	cfg.Log = stderr

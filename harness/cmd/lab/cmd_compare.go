@@ -8,7 +8,6 @@ import (
 
 	"reloadlab/harness/bench"
 	"reloadlab/harness/compare"
-	"reloadlab/harness/target"
 	"reloadlab/strategies"
 )
 
@@ -56,10 +55,7 @@ Presets: `+strings.Join(strategies.Names(), ", "), stderr)
 		cfg.Work = -1 // an explicit 0: no work
 	}
 	var err error
-	if cfg.TargetCPUs, err = target.ParseCPUs(*targetCPUs); err != nil {
-		return err
-	}
-	if cfg.LoadCPUs, err = target.ParseCPUs(*loadCPUs); err != nil {
+	if cfg.TargetCPUs, cfg.LoadCPUs, err = cpuFlags(*targetCPUs, *loadCPUs); err != nil {
 		return err
 	}
 	if _, err := compare.SweepValues(cfg.Sweep); err != nil {

@@ -25,6 +25,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"reloadlab/harness/target"
 )
 
 func main() {
@@ -116,4 +118,15 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), fs.Args())
 	}
 	return nil
+}
+
+// cpuFlags parses the -target-cpus and -load-cpus flag values.
+func cpuFlags(targetList, loadList string) (targetCPUs, loadCPUs []int, err error) {
+	if targetCPUs, err = target.ParseCPUs(targetList); err != nil {
+		return nil, nil, err
+	}
+	if loadCPUs, err = target.ParseCPUs(loadList); err != nil {
+		return nil, nil, err
+	}
+	return targetCPUs, loadCPUs, nil
 }
