@@ -25,7 +25,7 @@ SHARED_CPUS  ?= 0-1
 LAB = go run ./harness/cmd/lab
 quick = $(if $(filter 1 true yes,$(QUICK)),true,false)
 
-.PHONY: test bench micro compare calibrate calibrate-loop utilization compare-shared detect report reproduce list fuzz
+.PHONY: test bench micro compare calibrate calibrate-loop utilization compare-shared detect viperenv report reproduce list fuzz
 
 ## test: vet, lint the workflows, then every test with the race detector
 test:
@@ -65,6 +65,10 @@ compare-shared:
 ## detect: trigger × write pattern × file system matrix → results/detect
 detect:
 	$(LAB) detect -trials=$(TRIALS) -quick=$(quick)
+
+## viperenv: viper's AutomaticEnv against os.Setenv in the article's order and others → results/viperenv
+viperenv:
+	$(LAB) viperenv
 
 ## micro: store and traversal micro benchmarks → results/micro/{bench,benchstat}.txt
 micro:

@@ -28,6 +28,8 @@ const (
 	modeColumns    = "columns"    // start columns on Path, stream observations until stdin closes
 	modeIdle       = "idle"       // start one column, measure its CPU over Duration
 	modeWatchLimit = "watchlimit" // the watch-limit experiment, inside a new user namespace
+
+	modeInstanceLimit = "instancelimit" // the instance-limit experiment for one column, inside a new user namespace
 )
 
 // childSpec is the job a child reads from the first line of its stdin.
@@ -76,6 +78,8 @@ func ChildMain(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) e
 		return childIdle(ctx, spec, out)
 	case modeWatchLimit:
 		return childWatchLimit(ctx, spec, out)
+	case modeInstanceLimit:
+		return childInstanceLimit(ctx, spec, out)
 	}
 	return fmt.Errorf("detect child: unknown mode %q", spec.Mode)
 }

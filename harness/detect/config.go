@@ -140,11 +140,12 @@ type Config struct {
 	FuseAttrTimeout time.Duration
 
 	// Experiments besides the matrix.
-	Overflow    bool          // the inotify queue overflow experiment
-	ArticleLoop bool          // the article's 1000-iteration write/remove loop
-	WatchLimit  bool          // the watch limit experiment (needs user namespaces)
-	Idle        time.Duration // idle-cost window; 0 skips it
-	IdleKeys    int
+	Overflow      bool          // the inotify queue overflow experiment
+	ArticleLoop   bool          // the article's 1000-iteration write/remove loop
+	WatchLimit    bool          // the watch limit experiment (needs user namespaces)
+	InstanceLimit bool          // the instance limit experiment (needs user namespaces and root)
+	Idle          time.Duration // idle-cost window; 0 skips it
+	IdleKeys      int
 
 	// Child starts the child process (required for signal, the peers and
 	// the experiments).
@@ -275,7 +276,7 @@ func (c Config) Validate() error {
 
 // needsChild reports whether the run starts child processes.
 func (c Config) needsChild() bool {
-	if c.Overflow || c.WatchLimit || c.Idle > 0 {
+	if c.Overflow || c.WatchLimit || c.InstanceLimit || c.Idle > 0 {
 		return true
 	}
 	return slices.ContainsFunc(c.Columns, inChild)

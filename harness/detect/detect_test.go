@@ -269,12 +269,6 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestCompressCells(t *testing.T) {
-	t.Parallel()
-	got := compressCells([]string{"disk/a/x", "disk/b/x", "tmpfs/a/x", "disk/a/y", "overflow/koanf", "disk/a/x"})
-	assert.Equal(t, []string{"disk/{a,b}/x", "tmpfs/a/x", "disk/a/y", "overflow/koanf"}, got)
-}
-
 func TestNormName(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{

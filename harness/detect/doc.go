@@ -5,9 +5,9 @@
 // package writepattern changes the file; every file system of package
 // fsmount holds it. Each cell (file system × pattern × column) is judged on
 // correctness first (missed, torn, spurious, duplicate reloads) and latency
-// second. Two kernel-limit experiments (inotify queue overflow, inotify
-// watch limit) and an idle-cost measurement complete it, and the article's
-// claims are judged against the result.
+// second. Three kernel-limit experiments (inotify queue overflow, inotify
+// watch limit, inotify instance limit) and an idle-cost measurement
+// complete it, and the article's claims are judged against the result.
 //
 // # Usage
 //
@@ -154,6 +154,18 @@
 // more host watches than the child's limit, to show whether those count.
 // The host's limits are read before and after and never written.
 //
+// Instance limit: each column in its own child in its own new user
+// namespace (so viper's os.Exit when fsnotify.NewWatcher fails ends only
+// its child, and is seen as an exit): the child lowers
+// /proc/sys/user/max_inotify_instances of that namespace only to
+// DefaultInstanceLimit, creates instances until inotify_init1 fails (its
+// errno is kept), and with all of them held starts its column and changes
+// the config by rename, then in place. Each column's outcome is one of
+// fail-at-start, exit, fallback-polling, served-by-signal (the signal
+// column, sent SIGUSR1) and keep-serving-stale. The lab meanwhile holds more
+// instances than the children's limit; the host's limits are read, never
+// written. Needs root and user namespaces; otherwise skipped, with why.
+//
 // Idle cost: described above; all children run at the same time.
 //
 // # matrix.json
@@ -187,6 +199,14 @@
 //	                 host_watches_in_use, child_initial, limit_set,
 //	                 watches_added, add_error, errno, limit_applies,
 //	                 columns[]: column, start_error, errors[], applied, latency_ms, via
+//	instance_limit   method, host_max_user_instances, host_unchanged,
+//	                 host_instances_held, host_instances_in_use, child_initial,
+//	                 limit_set, instances_created, init_error, errno,
+//	                 limit_applies, error, columns[]: column, outcome,
+//	                 instances_created, errno, start_error, errors[],
+//	                 exit_code, signal, stderr, applied, latency_ms (slowest
+//	                 change), via, changes[] (pattern, applied, latency_ms,
+//	                 via), error
 //	idle_cost        method, seconds, keys, bytes, baseline_cpu_s_per_min,
 //	                 rows[]: column, cpu_s_per_min, net_cpu_s_per_min, error
 //	claims[]         id, source, claim, verdict (agree|disagree|partly|untested),

@@ -23,24 +23,24 @@ const Schema = "reloadlab.detect/v1"
 
 // Matrix is the result of a detect run, written as matrix.json.
 type Matrix struct {
-	Schema      string         `json:"schema"`
-	Machine     machine.Info   `json:"machine"`
-	Command     string         `json:"command"`
-	Started     time.Time      `json:"started"`
-	WallSeconds float64        `json:"wall_seconds"`
-	Params      Params         `json:"params"`
-	Columns     []Column       `json:"columns"`
-	Patterns    []PatternInfo  `json:"patterns"`
-	FileSystems []fsmount.Info `json:"file_systems"`
-	Rows        []Row          `json:"rows"`
-	Cells       []Cell         `json:"cells"`
-	Models      []ModelCheck   `json:"models"`
-	Overflow    *Overflow      `json:"overflow,omitempty"`
-	ArticleLoop *ArticleLoop   `json:"article_loop,omitempty"`
-	WatchLimit  *WatchLimit    `json:"watch_limit,omitempty"`
-	Idle        *Idle          `json:"idle_cost,omitempty"`
-	Claims      []Claim        `json:"claims"`
-	Warnings    []string       `json:"warnings,omitempty"`
+	Schema        string         `json:"schema"`
+	Machine       machine.Info   `json:"machine"`
+	Command       string         `json:"command"`
+	Started       time.Time      `json:"started"`
+	WallSeconds   float64        `json:"wall_seconds"`
+	Params        Params         `json:"params"`
+	Columns       []Column       `json:"columns"`
+	Patterns      []PatternInfo  `json:"patterns"`
+	FileSystems   []fsmount.Info `json:"file_systems"`
+	Rows          []Row          `json:"rows"`
+	Cells         []Cell         `json:"cells"`
+	Models        []ModelCheck   `json:"models"`
+	Overflow      *Overflow      `json:"overflow,omitempty"`
+	ArticleLoop   *ArticleLoop   `json:"article_loop,omitempty"`
+	WatchLimit    *WatchLimit    `json:"watch_limit,omitempty"`
+	InstanceLimit *InstanceLimit `json:"instance_limit,omitempty"` // the inotify instance limit experiment
+	Idle          *Idle          `json:"idle_cost,omitempty"`
+	Warnings      []string       `json:"warnings,omitempty"`
 }
 
 // PatternInfo describes a write pattern as the run used it.
@@ -168,6 +168,10 @@ func Run(ctx context.Context, cfg Config) (*Matrix, error) {
 		logf("experiment: inotify watch limit in a user namespace")
 		m.WatchLimit = runWatchLimit(ctx, cfg, base, cols)
 	}
+	if cfg.InstanceLimit && ctx.Err() == nil {
+		logf("experiment: inotify instance limit in user namespaces, one child per column")
+		m.InstanceLimit = runInstanceLimit(ctx, cfg, base, cols)
+	}
 	if cfg.Idle > 0 && ctx.Err() == nil {
 		logf("experiment: idle cost, %s side by side", cfg.Idle)
 		m.Idle = runIdle(ctx, cfg, base, cols)
@@ -182,12 +186,11 @@ func Run(ctx context.Context, cfg Config) (*Matrix, error) {
 }
 
 // Derive recomputes the parts of m that follow from its rows, cells and
-// experiments alone: the model checks and the claims' verdicts. Run calls
+// experiments alone: the model checks. Run calls
 // it; "lab detect -render" calls it on a stored matrix.json so a change to
 // the judging or the report needs no new trials.
 func Derive(m *Matrix) {
 	m.Models = checkModels(m)
-	m.Claims = evaluateClaims(m)
 }
 
 // holdReloadSignals installs a handler for the reload signals for the

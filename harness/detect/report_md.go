@@ -23,8 +23,8 @@ func WriteMarkdownFile(path string, m *Matrix) error {
 // WriteMarkdown writes the readable grid: the machine and command, the
 // definitions, one table per file system (columns across, patterns down)
 // with a why line under it for every problem cell, then the overflow,
-// watch-limit and idle-cost experiments and the article's claims against
-// the measurement.
+// watch-limit, instance-limit and idle-cost experiments and the article's
+// claims against the measurement.
 func WriteMarkdown(w io.Writer, m *Matrix) error {
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
@@ -137,8 +137,9 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 	writeOverflow(&b, m.Overflow)
 	writeArticleLoop(&b, m.ArticleLoop)
 	writeWatchLimit(&b, m.WatchLimit)
+	writeInstanceLimit(&b, m.InstanceLimit)
 	writeIdle(&b, m.Idle)
-	writeClaims(&b, m.Claims)
+	b.WriteString("## The article's claims\n\nThe claims this matrix tests are judged in REPORT.md's ledger (rows D1–D19, `make report`), by one rule per claim stated there.\n\n")
 	if len(m.Warnings) > 0 {
 		p("## Warnings\n\n")
 		for _, w := range m.Warnings {
@@ -433,6 +434,76 @@ func limitVerdict(w *WatchLimit) string {
 	}
 }
 
+func writeInstanceLimit(b *bytes.Buffer, il *InstanceLimit) {
+	if il == nil {
+		return
+	}
+	fmt.Fprintf(b, "## Instance limit\n\nMethod: %s\n\n", il.Method)
+	if il.Error != "" {
+		fmt.Fprintf(b, "Not completed: %s.\n\n", il.Error)
+	}
+	if il.HostMaxUserInstances == 0 {
+		return
+	}
+	fmt.Fprintf(b, "The lab's (initial namespace's) max_user_instances is %d, with %d inotify instances open in the processes it can see during the experiment (%d held by the lab itself); it was %s by the experiment. In a child's new user namespace max_inotify_instances read %s; each child set it to %d. The first child then created %d instances before `%s` (%s). %s\n\n",
+		il.HostMaxUserInstances, il.HostInstancesInUse, il.HostInstancesHeld, map[bool]string{true: "unchanged", false: "**changed (or unreadable)**"}[il.HostUnchanged],
+		orDash(il.ChildInitial), il.LimitSet, il.InstancesCreated, orDash(il.InitError), orDash(il.Errno), instanceLimitVerdict(il))
+	if len(il.Columns) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "Then, with every instance still held, each column started on a config that was changed after the start, first by rename, then in place.\n\n")
+	fmt.Fprintf(b, "| column | outcome | instances (errno) | start / exit | what it reported | later changes served |\n|---|---|---|---|---|---|\n")
+	for _, c := range il.Columns {
+		outcome := c.Outcome
+		if outcome == OutcomeExit || outcome == OutcomeKeepServingStale {
+			outcome = "**⚠ " + outcome + "**"
+		}
+		start := "started"
+		switch {
+		case c.StartError != "":
+			start = "failed: " + c.StartError
+		case c.ExitCode != nil:
+			start = fmt.Sprintf("process exited with status %d", *c.ExitCode)
+		case c.Signal != "":
+			start = "process killed by " + c.Signal
+		}
+		if c.Stderr != "" {
+			start += "; stderr: " + c.Stderr
+		}
+		var served []string
+		for _, ch := range c.Changes {
+			if ch.Applied {
+				served = append(served, fmt.Sprintf("%s: yes, after %s (%s)", ch.Pattern, fmtMS(*ch.LatencyMS), ch.Via))
+			} else {
+				served = append(served, ch.Pattern+": **⚠ no**")
+			}
+		}
+		if len(served) == 0 {
+			served = append(served, "**⚠ no** (no change could be served)")
+		}
+		reported := strings.Join(c.Errors, "; ")
+		if c.Error != "" {
+			reported = strings.TrimPrefix(reported+"; lab: "+c.Error, "; ")
+		}
+		fmt.Fprintf(b, "| %s | %s | %d (%s) | %s | %s | %s |\n", c.Column, outcome, c.InstancesCreated, orDash(c.Errno),
+			mdCell(start), mdCell(reported), mdCell(strings.Join(served, "; ")))
+	}
+	fmt.Fprintln(b)
+}
+
+// instanceLimitVerdict says what the instance-limit numbers show about
+// per-namespace accounting.
+func instanceLimitVerdict(il *InstanceLimit) string {
+	switch {
+	case !il.LimitApplies:
+		return "**The lowered limit was not enforced as set in every child.**"
+	case il.HostInstancesInUse > il.LimitSet:
+		return fmt.Sprintf("So the lowered limit applies in every child's namespace and counts only that namespace's instances: the %d instances open on the host (more than the limit) did not count against it.", il.HostInstancesInUse)
+	default:
+		return "So the lowered limit applies in every child's namespace."
+	}
+}
+
 func writeIdle(b *bytes.Buffer, i *Idle) {
 	if i == nil {
 		return
@@ -448,22 +519,6 @@ func writeIdle(b *bytes.Buffer, i *Idle) {
 			continue
 		}
 		fmt.Fprintf(b, "| %s | %.3f | %.3f |\n", r.Column, r.CPUSecPerMin, r.NetCPUSecPerMin)
-	}
-	fmt.Fprintln(b)
-}
-
-func writeClaims(b *bytes.Buffer, claims []Claim) {
-	if len(claims) == 0 {
-		return
-	}
-	fmt.Fprintf(b, "## The article's claims against the measurement\n\nEach verdict is computed from the cells above (`%s`); \"disagree\" lists every cell that contradicts the claim.\n\n", "file system/pattern/column")
-	fmt.Fprintf(b, "| # | claim (article section) | verdict | evidence | cells that disagree |\n|---|---|---|---|---|\n")
-	for _, c := range claims {
-		v := c.Verdict
-		if v == "disagree" || v == "partly" {
-			v = "**" + v + "**"
-		}
-		fmt.Fprintf(b, "| %s | %s (%s) | %s | %s | %s |\n", c.ID, mdCell(c.Claim), mdCell(c.Source), v, mdCell(c.Evidence), mdCell(strings.Join(c.Cells, ", ")))
 	}
 	fmt.Fprintln(b)
 }

@@ -183,3 +183,13 @@ func (t eventTally) ops() []string {
 	sort.Strings(out)
 	return out
 }
+
+// EventSummary lists the events of a witness tally (Row.DirEvents or
+// Row.FileEvents), most frequent first, as "CREATE x, WRITE y"; if all is
+// false only the events that concern the config file or the Kubernetes
+// ..data machinery are listed. It returns "nothing" for none.
+func EventSummary(tally map[string]int, all bool) string { return eventTally(tally).summary(all) }
+
+// ConcernsConfig reports whether a witness event ("OP name") is about the
+// config file or the Kubernetes ..data machinery.
+func ConcernsConfig(event string) bool { return concernsConfig(event) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"reloadlab/harness/compare"
+	"reloadlab/harness/ledger"
 	"reloadlab/harness/mdtable"
 	"reloadlab/harness/stats"
 )
@@ -112,12 +113,12 @@ func calibrationSection(in *Inputs) string {
 		dc := run.Points[0].Dip
 		floor := float64(dc.AAFloorPP)
 		switch {
-		case fin(floor) && floor <= dipLimit:
+		case fin(floor) && floor <= ledger.DipLimitPP:
 			fmt.Fprintf(&b, " In `make compare` the pooled A/A floor is ±%s pp: two strategies whose dips differ by 0.3 pp can be told apart.", g(floor))
 		case fin(floor):
 			fmt.Fprintf(&b, " In `make compare` the pooled A/A floor is ±%s pp, above 0.3 pp: a difference of 0.3 pp between two strategies is not resolved there; each strategy's own interval is at most ±%s pp.", g(floor), g(float64(dc.WidestPP)))
 			if base := dc.Strategies[run.Baseline]; base != nil && base.Reload.N > 0 {
-				need := float64(base.Reload.N) * (floor / dipLimit) * (floor / dipLimit)
+				need := float64(base.Reload.N) * (floor / ledger.DipLimitPP) * (floor / ledger.DipLimitPP)
 				rounds := need / (float64(base.Reload.N) / float64(run.Repeat))
 				fmt.Fprintf(&b, " Reaching ±0.3 pp for a difference would take about %.0f reloads per strategy instead of %d (about %.0f rounds instead of %d, the noise per reload being what it was).", need, base.Reload.N, math.Ceil(rounds), run.Repeat)
 			}
@@ -253,7 +254,7 @@ func sharedSection(in *Inputs) string {
 	fmt.Fprintf(&b, "Command: `make compare-shared` (`%s`, %d rounds, %s): the target and the load generator both on CPUs %v, so readers on one CPU can wait on a lock the other CPU's writer holds. **What sharing confounds:** the two processes compete for the same CPUs, so capacity, dip and latency mix the target's costs with the load generator's (a reload's CPU may come out of the load generator's share instead of the requests'), and nothing here is comparable with the pinned runs above.\n\n",
 		sh.Command, sh.Repeat, sh.Elapsed, sh.TargetCPUs)
 	if len(sh.Points) > 0 {
-		b.WriteString(dipTableMD(sh, sh.Points[0].Dip, sh.Points[0].OpenDip))
+		b.WriteString(dipTableMD(sh, firstPoint(sh).Dip, firstPoint(sh).OpenDip))
 		b.WriteString(mdtable.Header(mdtable.With("metric", sh.Strategies)...))
 		for _, m := range []string{"capacity", "reload-p99", "mutex-wait-window", "apply"} {
 			var title, unit string

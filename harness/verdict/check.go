@@ -13,6 +13,7 @@ const (
 	Reproduced    = "reproduced"
 	NotReproduced = "not reproduced"
 	Flipped       = "FLIPPED"
+	Vanished      = "VANISHED"
 	WithinNoise   = "not checked (within noise)"
 	NotMeasured   = "not checked (not in the re-run)"
 )
@@ -83,6 +84,7 @@ func checkCompare(v Verdict, run *compare.Run) Result {
 		dir = "worse"
 	}
 	r.Detail = fmt.Sprintf("re-run: %s vs %s medians %.3g vs %.3g (%s, p=%.3f, verdict %q)", v.Strategy, run.Baseline, st.Median, base.Median, dir, st.P, st.Verdict)
+	gone := vanished(v, dir, st.Median, base.Median)
 	// A verdict flips only when the re-run finds a real difference (its own
 	// verdict, p < 0.05 beyond its A/A floor) the other way. Medians that
 	// merely swap order inside the re-run's noise do not reproduce the
@@ -92,6 +94,9 @@ func checkCompare(v Verdict, run *compare.Run) Result {
 		r.Outcome = Reproduced
 	case dir != v.Direction && dir != "no difference" && st.Verdict == dir:
 		r.Outcome = Flipped
+	case gone:
+		r.Outcome = Vanished
+		r.Detail += "; the effect is within one A/A floor of none"
 	default:
 		r.Outcome = NotReproduced
 	}
@@ -187,4 +192,29 @@ func checkExactCount(v Verdict, baseline string, st, base *compare.Stat) (Result
 		r.Outcome = NotReproduced
 	}
 	return r, true
+}
+
+// vanished reports whether a clear compare verdict's effect is gone from a
+// re-run: the re-run's difference in the verdict's direction is smaller
+// than one A/A noise floor of the original comparison (in log ratio when
+// the verdict was judged on ratios, else in the metric's unit). A verdict
+// is clear only when its effect exceeds two floors, so an effect that
+// shrinks below one has not merely wobbled: it is not there.
+func vanished(v Verdict, dir string, median, baseMedian float64) bool {
+	if !v.Clear {
+		return false
+	}
+	var effect, floor float64
+	switch {
+	case v.NoiseLog > 0 && median > 0 && baseMedian > 0:
+		effect, floor = math.Abs(math.Log(median/baseMedian)), v.NoiseLog
+	case v.NoiseAbs > 0:
+		effect, floor = math.Abs(median-baseMedian), v.NoiseAbs
+	default:
+		return false // no floor recorded (an older verdicts.json)
+	}
+	if dir != v.Direction {
+		effect = 0
+	}
+	return effect < floor
 }

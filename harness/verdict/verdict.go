@@ -55,6 +55,12 @@ type Verdict struct {
 	Ratio     float64 `json:"ratio,omitempty"`
 	P         float64 `json:"p,omitempty"`
 	Noise     float64 `json:"noise_floor,omitempty"` // relative A/A noise floor
+	// NoiseLog and NoiseAbs are the A/A floor the verdict was judged
+	// against: in log ratio, or in the metric's unit where only absolute
+	// differences could be judged. A re-run whose effect falls below one
+	// floor has lost it (Vanished).
+	NoiseLog float64 `json:"noise_floor_log,omitempty"`
+	NoiseAbs float64 `json:"noise_floor_abs,omitempty"`
 	// detect
 	Column  string `json:"column,omitempty"`
 	What    string `json:"what,omitempty"` // "missed" or "torn"
@@ -67,6 +73,15 @@ type Verdict struct {
 type File struct {
 	MadeBy   string    `json:"made_by"`
 	Verdicts []Verdict `json:"verdicts"`
+}
+
+// Encode returns the bytes Write puts in the file.
+func (f File) Encode() ([]byte, error) {
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("verdict: encode: %w", err)
+	}
+	return append(data, '\n'), nil
 }
 
 // Read reads a verdicts file.
@@ -112,10 +127,14 @@ func FromCompare(run *compare.Run) []Verdict {
 				v.Noise = float64(mr.Noise.Relative) // none where only absolute differences were judged
 			}
 			if isFinite(st.Ratio) && st.Ratio > 0 && isFinite(float64(mr.Noise.Log)) {
+				v.NoiseLog = float64(mr.Noise.Log)
 				v.Clear = math.Abs(math.Log(st.Ratio)) > clearFactor*float64(mr.Noise.Log)
 				v.Statement = fmt.Sprintf("%s: %s is %s than %s (×%.2f, p=%.3f, Holm %.3f, noise floor ×%.2f either way)", m.Title, s, st.Verdict, run.Baseline, st.Ratio, st.P, st.PHolm, math.Exp(float64(mr.Noise.Log)))
 			} else {
 				v.Ratio = 0
+				if isFinite(mr.Noise.Absolute) {
+					v.NoiseAbs = mr.Noise.Absolute
+				}
 				v.Clear = math.Abs(st.Diff) > clearFactor*mr.Noise.Absolute
 				v.Statement = fmt.Sprintf("%s: %s is %s than %s (%+.3g %s vs a baseline of 0, p=%.3f)", m.Title, s, st.Verdict, run.Baseline, st.Diff, m.Unit, st.P)
 			}

@@ -68,8 +68,16 @@ func TestCompareVerdictsAndChecks(t *testing.T) {
 			map[string]compare.Stat{"atomic": {Median: 300}, "lockmap": {Median: 1, P: 0.03, Verdict: "better"}},
 			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
 			map[string]string{"compare/apply/lockmap": Flipped, "compare/capacity/lockmap": WithinNoise}},
-		{"medians swap inside the noise", runWith(
+		{"a ×400 effect gone: the medians swap inside the noise", runWith(
 			map[string]compare.Stat{"atomic": {Median: 300}, "lockmap": {Median: 280, P: 0.7, Verdict: "no difference"}},
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
+			map[string]string{"compare/apply/lockmap": Vanished}},
+		{"shrunk below one A/A floor, same direction", runWith(
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120, P: 0.2, Verdict: "no difference"}},
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
+			map[string]string{"compare/apply/lockmap": Vanished}},
+		{"shrunk but beyond one floor, not significant", runWith(
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 200, P: 0.2, Verdict: "no difference"}},
 			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
 			map[string]string{"compare/apply/lockmap": NotReproduced}},
 		{"no re-run", nil, map[string]string{"compare/apply/lockmap": NotMeasured}},
@@ -168,4 +176,33 @@ func TestTornIsCheckedByExistence(t *testing.T) {
 		require.Len(t, res, 1)
 		assert.Equal(t, tt.want, res[0].Outcome, "%s: %s", tt.name, res[0].Detail)
 	}
+}
+
+// TestReproduceFailsWhenAnEffectVanishes is the check make reproduce makes:
+// a clear effect that is gone from the re-run fails it, with the verdict
+// named; verdicts the re-run did not measure are counted and listed.
+func TestReproduceFailsWhenAnEffectVanishes(t *testing.T) {
+	t.Parallel()
+	published := runWith(
+		map[string]compare.Stat{"atomic": {Median: 1, Verdict: "baseline"}, "lockmap": {Median: 400, Ratio: 400, P: 0.008, Verdict: "worse"}},
+		map[string]compare.Stat{"atomic": {Median: 100, Verdict: "baseline"}, "lockmap": {Median: 95, Ratio: 0.95, P: 0.03, Verdict: "worse"}},
+		0.5, 0.04)
+	vs := append(FromCompare(published), Verdict{ID: "detect/zero-missed/robust", Kind: KindDetectZero, Clear: true, Column: "robust", What: "missed"})
+	held := runWith(
+		map[string]compare.Stat{"atomic": {Median: 1}, "lockmap": {Median: 380, P: 0.01, Verdict: "worse"}},
+		map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 97}}, 0.5, 0.04)
+	gone := runWith(
+		map[string]compare.Stat{"atomic": {Median: 1}, "lockmap": {Median: 1.05, P: 0.6, Verdict: "no difference"}},
+		map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 97}}, 0.5, 0.04)
+
+	s := Summarize(Check(vs, held, nil))
+	require.NoError(t, s.Err())
+	assert.Equal(t, "re-checked 1 of 2 asserted verdicts; 0 flipped; 0 vanished", s.Line())
+	assert.Equal(t, []string{"detect/zero-missed/robust"}, s.NotRechecked)
+
+	s = Summarize(Check(vs, gone, nil))
+	require.Error(t, s.Err())
+	assert.Contains(t, s.Err().Error(), "compare/apply/lockmap (vanished)")
+	assert.Equal(t, "re-checked 1 of 2 asserted verdicts; 0 flipped; 1 vanished", s.Line())
+	assert.Contains(t, s.Markdown(), "| `compare/apply/lockmap` | yes | VANISHED |")
 }

@@ -35,7 +35,7 @@ File systems: `+strings.Join(fsmount.Names(), ", "), stderr)
 	concurrency := fs.Int("concurrency", detect.DefaultConcurrency, "trials run at the same time")
 	keys := fs.Int("keys", detect.DefaultKeys, "keys in the trial configs")
 	idle := fs.Duration("idle", detect.DefaultIdle, "idle-cost window (0 skips the idle-cost experiment)")
-	experiments := fs.String("experiments", "overflow,watchlimit,idle,articleloop", "comma-separated experiments besides the matrix: overflow, watchlimit, idle, articleloop (\"none\" for none)")
+	experiments := fs.String("experiments", "overflow,watchlimit,instancelimit,idle,articleloop", "comma-separated experiments besides the matrix: overflow, watchlimit, instancelimit, idle, articleloop (\"none\" for none)")
 	out := fs.String("out", "results/detect", "output `dir`")
 	quick := fs.Bool("quick", false, "a quick look: at most 3 trials per cell and a 2s idle window")
 	render := fs.Bool("render", false, "run no trials: re-derive the model checks and claims and redraw matrix.md and latency.png from the matrix.json in -out")
@@ -68,11 +68,13 @@ File systems: `+strings.Join(fsmount.Names(), ", "), stderr)
 			cfg.ArticleLoop = true
 		case "watchlimit":
 			cfg.WatchLimit = true
+		case "instancelimit":
+			cfg.InstanceLimit = true
 		case "idle":
 			cfg.Idle = *idle
 		case "none":
 		default:
-			return fmt.Errorf("detect: unknown experiment %q (valid: overflow, watchlimit, idle, articleloop, none)", e)
+			return fmt.Errorf("detect: unknown experiment %q (valid: overflow, watchlimit, instancelimit, idle, articleloop, none)", e)
 		}
 	}
 	if err := cfg.Validate(); err != nil {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
+	"reloadlab/harness/ledger"
 	"reloadlab/harness/report"
 )
 
@@ -19,7 +19,7 @@ results/compare-sweep-*). Measures nothing.`, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	claims, vs, err := report.Write(*root, *out, "lab report "+strings.Join(args, " "), time.Now())
+	claims, vs, err := report.Write(*root, *out, "lab report "+strings.Join(args, " "))
 	if err != nil {
 		return err
 	}
@@ -28,6 +28,6 @@ results/compare-sweep-*). Measures nothing.`, stderr)
 		counts[c.Verdict]++
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d claims: %d confirmed, %d refuted, %d depend, %d not reproducible) and %s/verdicts.json (%d verdicts)\n",
-		*out, len(claims), counts[report.Confirmed], counts[report.Refuted], counts[report.Depends], counts[report.NotReproducible], *root, len(vs))
+		*out, len(claims), counts[ledger.Confirmed], counts[ledger.Refuted], counts[ledger.Depends], counts[ledger.NotReproducible], *root, len(vs))
 	return nil
 }

@@ -6,80 +6,106 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"reloadlab/harness/compare"
 	"reloadlab/harness/detect"
+	"reloadlab/harness/machine"
 	"reloadlab/harness/results"
 	"reloadlab/harness/verdict"
 )
 
-// reducedPatterns are the write patterns of reproduce's detect matrix.
-var reducedPatterns = []string{"inplace", "rename", "vim", "k8s-configmap", "delete-create", "copy-preserve-mtime", "touch"}
+// reproduceTrials is the trials per cell of reproduce's detect matrix:
+// every cell of the full matrix, so that every detect verdict is
+// re-checked, with fewer trials (a detect-miss verdict rests on every trial
+// missing, which three trials test as well as ten).
+const reproduceTrials = 3
 
 func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("reproduce", `Re-measure with a quick compare and a reduced detect matrix (disk and tmpfs,
-a few patterns, 3 trials) and check every verdict in results/verdicts.json.
-Prints verdict → reproduced / not reproduced / not checked, and fails if a
-clear verdict flips: a compare verdict flips when the re-run finds a real
-difference (p < 0.05, beyond its A/A floor) the other way; a detect verdict
-when the re-run sees the opposite (a miss caught, a zero broken). The re-run's
-results go to results/reproduce (not committed).`, stderr)
+	fs := newFlagSet("reproduce", `Re-measure with a quick compare and the whole detect matrix (every column,
+pattern and file system, 3 trials a cell) and check every verdict in
+results/verdicts.json. Prints each verdict's outcome, then one line:
+"re-checked N of M asserted verdicts; F flipped; V vanished", and fails if
+an asserted (clear) verdict flips or vanishes:
+  flipped   the re-run finds a real difference the other way (p < 0.05
+            beyond its A/A floor), or the opposite of a detect verdict
+            (a miss caught in every trial, a zero broken);
+  vanished  a clear compare effect (beyond twice the A/A floor) shrinks
+            below one floor in the re-run.
+The summary goes to results/reproduce/summary.{json,md} (committed; REPORT.md
+states its counts); the re-run's own results to results/reproduce/raw (not
+committed).`, stderr)
 	root := fs.String("results", "results", "results `dir` holding verdicts.json")
-	out := fs.String("out", filepath.Join("results", "reproduce"), "where the re-run's results go")
+	out := fs.String("out", filepath.Join("results", "reproduce"), "where the summary (and the re-run's results, under raw/) go")
 	skipCompare := fs.Bool("skip-compare", false, "check only the detect verdicts")
 	skipDetect := fs.Bool("skip-detect", false, "check only the compare verdicts")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	vf, err := verdict.Read(filepath.Join(*root, "verdicts.json"))
+	started := time.Now()
+	vpath := filepath.Join(*root, "verdicts.json")
+	vf, err := verdict.Read(vpath)
 	if err != nil {
 		return fmt.Errorf("reproduce: %w (run `make report` first)", err)
 	}
+	hash, err := verdict.FileSHA256(vpath)
+	if err != nil {
+		return err
+	}
 	var run *compare.Run
 	if !*skipCompare {
-		run, err = compare.Compare(ctx, compare.Config{Quick: true, Out: filepath.Join(*out, "compare"), Log: stderr, CommandLine: "lab reproduce (quick compare)"})
+		run, err = compare.Compare(ctx, compare.Config{Quick: true, Out: filepath.Join(*out, "raw", "compare"), Log: stderr, CommandLine: "lab reproduce (quick compare)"})
 		if err != nil {
 			return err
 		}
 	}
 	var m *detect.Matrix
 	if !*skipDetect {
-		if m, err = reducedDetect(ctx, filepath.Join(*out, "detect"), stderr); err != nil {
+		if m, err = reproduceDetect(ctx, filepath.Join(*out, "raw", "detect"), stderr); err != nil {
 			return err
 		}
 	}
-	res := verdict.Check(vf.Verdicts, run, m)
+	sum := verdict.Summarize(verdict.Check(vf.Verdicts, run, m))
+	sum.VerdictsSHA256, sum.Started, sum.Commit = hash, started.UTC(), machine.Read().Commit
+	sum.Command = "lab reproduce" + quoteArgs(args)
+	if m != nil {
+		sum.DetectTrials = reproduceTrials
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERDICT\tOUTCOME\tDETAIL")
-	flips := 0
-	counts := map[string]int{}
-	for _, r := range res {
-		counts[r.Outcome]++
-		if r.Outcome == verdict.Flipped {
-			flips++
-		}
+	for _, r := range sum.Results {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Verdict.Statement, r.Outcome, r.Detail)
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "\n%d verdicts: %d reproduced, %d not reproduced, %d flipped, %d within noise, %d not in the re-run\n", len(res),
-		counts[verdict.Reproduced], counts[verdict.NotReproduced], counts[verdict.Flipped], counts[verdict.WithinNoise], counts[verdict.NotMeasured])
-	if flips > 0 {
-		return fmt.Errorf("reproduce: %d clear verdicts flipped", flips)
+	if len(sum.NotRechecked) > 0 {
+		fmt.Fprintf(stdout, "\nnot re-checked (%d): %s\n", len(sum.NotRechecked), strings.Join(sum.NotRechecked, ", "))
 	}
-	return nil
+	fmt.Fprintf(stdout, "\n%s\n", sum.Line())
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("reproduce: %w", err)
+	}
+	if err := results.WriteJSON(filepath.Join(*out, "summary.json"), sum); err != nil {
+		return err
+	}
+	if err := results.WriteFile(filepath.Join(*out, "summary.md"), []byte(sum.Markdown())); err != nil {
+		return err
+	}
+	return sum.Err()
 }
 
-// reducedDetect runs the reduced detection matrix (every column, a few
-// patterns, disk and tmpfs, 3 trials) into dir.
-func reducedDetect(ctx context.Context, dir string, progress io.Writer) (*detect.Matrix, error) {
+// reproduceDetect runs the whole detection matrix (every column, pattern
+// and file system) with reproduceTrials trials a cell, and no experiments,
+// into dir.
+func reproduceDetect(ctx context.Context, dir string, progress io.Writer) (*detect.Matrix, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("reproduce: find the lab binary: %w", err)
 	}
 	cfg := detect.Config{
-		Patterns: reducedPatterns, FileSystems: []string{"disk", "tmpfs"}, Trials: 3,
-		Progress: progress, Command: "lab reproduce (reduced detect matrix)",
+		Trials:   reproduceTrials,
+		Progress: progress, Command: "lab reproduce (detect matrix, every cell)",
 		Child: detect.Child{Path: exe, Args: []string{"detect-child"}},
 	}
 	if err := cfg.Validate(); err != nil {
