@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -217,14 +218,8 @@ func Compare(ctx context.Context, cfg Config) (*Run, error) {
 	for _, sv := range sweep {
 		pt := Point{Value: sv, Runs: map[string][]bench.Summary{}}
 		pc := base
-		switch cfg.Sweep {
-		case "keys":
-			fmt.Sscan(sv, &pc.Keys)
-		case "rate":
-			pc.ReloadEvery, _ = time.ParseDuration(sv)
-		case "util":
-			fmt.Sscan(sv, &pc.Utilization)
-			pc.Rate = 0
+		if err := applySweep(&pc, cfg.Sweep, sv); err != nil {
+			return nil, err
 		}
 		for round := 0; round < cfg.Repeat; round++ {
 			order := rotate(lineup, round)
@@ -379,4 +374,22 @@ func aggregate(runs map[string][]bench.Summary, strats []string, baseline string
 func parseDuration(v string) (float64, error) {
 	d, err := time.ParseDuration(v)
 	return d.Seconds(), err
+}
+
+// applySweep sets the bench config field a sweep value stands for.
+func applySweep(pc *bench.Config, sweep, value string) error {
+	var err error
+	switch sweep {
+	case "keys":
+		pc.Keys, err = strconv.Atoi(value)
+	case "rate":
+		pc.ReloadEvery, err = time.ParseDuration(value)
+	case "util":
+		pc.Utilization, err = strconv.ParseFloat(value, 64)
+		pc.Rate = 0
+	}
+	if err != nil {
+		return fmt.Errorf("compare: sweep %s: value %q: %w", sweep, value, err)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -404,14 +405,15 @@ func writeTimelines(dir string, run *Run) error {
 
 func sweepX(sweep, v string) float64 {
 	if sweep == "rate" {
-		var d float64
 		if dur, err := parseDuration(v); err == nil {
-			d = dur
+			return dur
 		}
-		return d
+		return math.NaN()
 	}
-	var n float64
-	fmt.Sscan(v, &n)
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return math.NaN() // not plotted
+	}
 	return n
 }
 

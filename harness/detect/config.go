@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"reloadlab/harness/detect/internal/rig"
+	"reloadlab/harness/detect/kernel"
 	"reloadlab/harness/fsmount"
 	"reloadlab/harness/writepattern"
 	"reloadlab/strategies/trigger"
@@ -45,26 +47,36 @@ const (
 	DefaultIdleKeys = 10000
 	// DefaultStartTimeout bounds how long a child process may take to
 	// start its columns.
-	DefaultStartTimeout = 15 * time.Second
+	DefaultStartTimeout = rig.DefaultStartTimeout
 )
 
 // ConfigName is the config file's name in every trial directory.
-const ConfigName = "config.yaml"
+const ConfigName = rig.ConfigName
 
 // Peer column names: the file watchers of two widely used Go config
 // libraries, run as extra columns on the same trials.
 const (
-	ColViper = "viper"
-	ColKoanf = "koanf"
+	ColViper = rig.ColViper
+	ColKoanf = rig.ColKoanf
+)
+
+// Column kinds (Column.Kind).
+const (
+	KindTrigger = "trigger" // one of reloadlab's triggers
+	KindPeer    = "peer"    // a library's file watcher, used as its README shows
 )
 
 // Column describes one column of the matrix.
 type Column struct {
 	Name        string `json:"name"`
-	Kind        string `json:"kind"`  // "trigger" (reloadlab) or "peer" (a library, used as its README shows)
+	Kind        string `json:"kind"`  // KindTrigger or KindPeer
 	Where       string `json:"where"` // "lab process" or "child process"
 	Description string `json:"description"`
 }
+
+// IsPeer reports whether c is a peer column (a library's watcher, which
+// has no content-hash dedup of its own).
+func (c Column) IsPeer() bool { return c.Kind == KindPeer }
 
 // Columns returns every column in presentation order: the triggers, then
 // the peers.
@@ -75,11 +87,11 @@ func Columns() []Column {
 		if n == "signal" {
 			where = "child process (SIGUSR1 is process-wide)"
 		}
-		cols = append(cols, Column{Name: n, Kind: "trigger", Where: where, Description: trigger.Describe(n)})
+		cols = append(cols, Column{Name: n, Kind: KindTrigger, Where: where, Description: trigger.Describe(n)})
 	}
 	cols = append(cols,
-		Column{Name: ColViper, Kind: "peer", Where: "child process", Description: "github.com/spf13/viper v1.21.0: SetConfigFile, ReadInConfig, OnConfigChange, WatchConfig (README usage)"},
-		Column{Name: ColKoanf, Kind: "peer", Where: "child process", Description: "github.com/knadh/koanf/v2 v2.4.1 + providers/file v1.2.1: Load, then Watch with the README's reload callback (k = koanf.New(\".\"); k.Load(f, parser))"},
+		Column{Name: ColViper, Kind: KindPeer, Where: "child process", Description: "github.com/spf13/viper v1.21.0: SetConfigFile, ReadInConfig, OnConfigChange, WatchConfig (README usage)"},
+		Column{Name: ColKoanf, Kind: KindPeer, Where: "child process", Description: "github.com/knadh/koanf/v2 v2.4.1 + providers/file v1.2.1: Load, then Watch with the README's reload callback (k = koanf.New(\".\"); k.Load(f, parser))"},
 	)
 	return cols
 }
@@ -93,25 +105,12 @@ func ColumnNames() []string {
 	return names
 }
 
-// isPeer reports whether name is a peer column.
-func isPeer(name string) bool { return name == ColViper || name == ColKoanf }
-
 // inChild reports whether a matrix column runs in the per-trial child
 // process: the peers (viper cannot stop its watcher and exits the process
 // when it cannot create one) and signal (SIGUSR1 is process-wide: sent to
 // the lab it would also fire robust, and concurrent trials' signals would
 // cross).
-func inChild(name string) bool { return isPeer(name) || name == "signal" }
-
-// Child says how to start the lab's child process: Path with Args, then the
-// child reads its job from stdin (see ChildMain). The lab uses its own
-// binary and the hidden "detect-child" command; tests re-run the test
-// binary with an environment variable.
-type Child struct {
-	Path string
-	Args []string
-	Env  []string // added to the lab's environment
-}
+func inChild(name string) bool { return rig.IsPeer(name) || name == "signal" }
 
 // Config is one detect run. The zero value of every field means its
 // default; Columns, Patterns and FileSystems default to all.
@@ -180,8 +179,6 @@ type Params struct {
 	IdleKeys            int     `json:"idle_keys"`
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
 // withDefaults returns c with every zero field set to its default.
 func (c Config) withDefaults() Config {
 	if len(c.Columns) == 0 {
@@ -236,14 +233,26 @@ func (c Config) effectiveDeadline() time.Duration {
 	return max(c.Deadline, 3*c.PollInterval, 2*c.SafetyInterval)
 }
 
+// kernel returns what the kernel experiments take from c (c with its
+// defaults).
+func (c Config) kernel() kernel.Config {
+	return kernel.Config{
+		Child:        c.Child,
+		PollInterval: c.PollInterval, Debounce: c.Debounce, SafetyInterval: c.SafetyInterval,
+		Deadline: c.effectiveDeadline(),
+		Idle:     c.Idle, IdleKeys: c.IdleKeys,
+	}
+}
+
+// params returns the resolved parameters recorded in matrix.json.
 func (c Config) params() Params {
 	return Params{
 		Trials: c.Trials, Writes: c.Writes, Keys: c.Keys,
-		DeadlineMS: ms(c.Deadline), EffectiveDeadlineMS: ms(c.effectiveDeadline()),
-		SettleMS: ms(c.Settle), GapMS: ms(c.Gap), QuietMS: ms(c.Quiet), LingerMS: ms(c.Linger),
-		Concurrency: c.Concurrency, PollIntervalMS: ms(c.PollInterval), DebounceMS: ms(c.Debounce),
-		SafetyIntervalMS: ms(c.SafetyInterval), Scheme1DelayMS: ms(trigger.DefaultDelay),
-		FuseAttrTimeoutMS: ms(c.FuseAttrTimeout), IdleSeconds: c.Idle.Seconds(), IdleKeys: c.IdleKeys,
+		DeadlineMS: rig.MS(c.Deadline), EffectiveDeadlineMS: rig.MS(c.effectiveDeadline()),
+		SettleMS: rig.MS(c.Settle), GapMS: rig.MS(c.Gap), QuietMS: rig.MS(c.Quiet), LingerMS: rig.MS(c.Linger),
+		Concurrency: c.Concurrency, PollIntervalMS: rig.MS(c.PollInterval), DebounceMS: rig.MS(c.Debounce),
+		SafetyIntervalMS: rig.MS(c.SafetyInterval), Scheme1DelayMS: rig.MS(trigger.DefaultDelay),
+		FuseAttrTimeoutMS: rig.MS(c.FuseAttrTimeout), IdleSeconds: c.Idle.Seconds(), IdleKeys: c.IdleKeys,
 	}
 }
 

@@ -5,9 +5,22 @@
 // package writepattern changes the file; every file system of package
 // fsmount holds it. Each cell (file system × pattern × column) is judged on
 // correctness first (missed, torn, spurious, duplicate reloads) and latency
-// second. Three kernel-limit experiments (inotify queue overflow, inotify
-// watch limit, inotify instance limit) and an idle-cost measurement
-// complete it, and the article's claims are judged against the result.
+// second. Kernel-limit experiments (inotify queue overflow, the article's
+// stress loop, inotify watch limit, inotify instance limit) and an
+// idle-cost measurement complete it; the article's claims are judged
+// against the result in package ledger.
+//
+// The work is split in four packages:
+//
+//	detect            the matrix: Config, Run, the trials, their judging
+//	                  (Cell, Row), the model checks, the why lines, and
+//	                  Matrix, the result written as matrix.json
+//	detect/kernel     the kernel experiments and their result types
+//	                  (detect.Overflow, detect.WatchLimit … are aliases)
+//	detect/detectmd   matrix.md and latency.png, drawn from a Matrix
+//	detect/internal/rig  what the matrix and the experiments share: the
+//	                  columns, their observations, the oracle, the child
+//	                  process
 //
 // # Usage
 //
@@ -15,16 +28,14 @@
 //	go run ./harness/cmd/lab detect -quick        # 3 trials per cell
 //	go run ./harness/cmd/lab detect -triggers robust,viper -patterns vim,k8s-configmap -fs disk,tmpfs -trials 5
 //	go test -run TestReducedMatrix ./harness/detect   # the verdicts make test checks
-//	go run ./harness/cmd/lab detect -render       # re-derive claims and redraw the report from results/detect/matrix.json
+//	go run ./harness/cmd/lab detect -render       # re-derive the model checks and redraw the report from results/detect/matrix.json
 //
 // Run detects as root: tmpfs, overlay and FUSE are mounted by the lab (and
 // always unmounted); without root those file systems are skipped with the
-// reason. The output is results/detect/matrix.json (below), matrix.md (one
-// grid per file system, a why line under every problem cell, the
-// experiments, the article's claims) and latency.png (plots.Distribution:
-// one box per column, all file systems and patterns pooled, logarithmic
-// axis when the latencies span decades, latencies under 0.01 ms drawn at
-// 0.01 ms).
+// reason. The output is results/detect/matrix.json (below), and, drawn
+// from it by package detectmd, matrix.md (one grid per file system, a why
+// line under every problem cell, the experiments) and latency.png (one box
+// per column, all file systems and patterns pooled).
 //
 // # Parameters
 //
@@ -138,35 +149,10 @@
 //
 // # Experiments
 //
-// Queue overflow: each column in its own child watches a config; the
-// children are stopped (SIGSTOP) while the lab creates and removes noise
-// files beside the config until 1.5 × fs.inotify.max_queued_events (read,
-// never written) events are queued, then rewrites the config and resumes
-// them (SIGCONT). Reported per column: did ErrEventOverflow reach it, did
-// the last version arrive and by what. robust's safety poll is set to an
-// hour there, so only its overflow rescan can save it.
-//
-// Watch limit: a child in a new user namespace (CLONE_NEWUSER, uid 0
-// mapped to the lab's uid) lowers /proc/sys/user/max_inotify_watches of
-// that namespace only to DefaultWatchLimit, exhausts it with one inotify
-// instance (the exact error of the failing inotify_add_watch is kept), then
-// starts every column on a config and changes it. The lab meanwhile holds
-// more host watches than the child's limit, to show whether those count.
-// The host's limits are read before and after and never written.
-//
-// Instance limit: each column in its own child in its own new user
-// namespace (so viper's os.Exit when fsnotify.NewWatcher fails ends only
-// its child, and is seen as an exit): the child lowers
-// /proc/sys/user/max_inotify_instances of that namespace only to
-// DefaultInstanceLimit, creates instances until inotify_init1 fails (its
-// errno is kept), and with all of them held starts its column and changes
-// the config by rename, then in place. Each column's outcome is one of
-// fail-at-start, exit, fallback-polling, served-by-signal (the signal
-// column, sent SIGUSR1) and keep-serving-stale. The lab meanwhile holds more
-// instances than the children's limit; the host's limits are read, never
-// written. Needs root and user namespaces; otherwise skipped, with why.
-//
-// Idle cost: described above; all children run at the same time.
+// Queue overflow, the article's stress loop, watch limit, instance limit
+// and idle cost: see package kernel, which runs them (Config.Overflow,
+// ArticleLoop, WatchLimit, InstanceLimit, Idle select them) with the
+// run's trigger settings and child process.
 //
 // # matrix.json
 //
@@ -209,9 +195,9 @@
 //	                 via), error
 //	idle_cost        method, seconds, keys, bytes, baseline_cpu_s_per_min,
 //	                 rows[]: column, cpu_s_per_min, net_cpu_s_per_min, error
-//	claims[]         id, source, claim, verdict (agree|disagree|partly|untested),
-//	                 evidence, cells[] (the cells that contradict the claim;
-//	                 "fs/{p1,p2}/column" groups patterns)
+//	article_loop     method, iterations, max_queued_events, runs[]: name,
+//	                 events, by_op, overflow, errors[], watches_left
+//	warnings[]       notes on the run (omitted when none)
 //
 // Temporary paths in messages are replaced by "<dir>".
 //

@@ -4,9 +4,9 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
+	"reloadlab/harness/detect/internal/rig"
 	"reloadlab/harness/stats"
 )
 
@@ -36,8 +36,8 @@ func evaluate(o *trialOutcome, col string, changes bool, clean func(string) stri
 	for _, e := range rec.errors {
 		v.errs = append(v.errs, clean(e.Msg))
 	}
-	in := func(ob observation) bool {
-		t := ob.time()
+	in := func(ob rig.Observation) bool {
+		t := ob.Time()
 		return !t.Before(o.t0) && !t.After(o.end)
 	}
 	for _, r := range rec.rejected {
@@ -45,7 +45,7 @@ func evaluate(o *trialOutcome, col string, changes bool, clean func(string) stri
 			v.rejected++
 		}
 	}
-	applies := append([]observation(nil), rec.applies...)
+	applies := append([]rig.Observation(nil), rec.applies...)
 	sort.SliceStable(applies, func(i, j int) bool { return applies[i].T < applies[j].T })
 
 	target, haveTarget := o.last()
@@ -58,8 +58,8 @@ func evaluate(o *trialOutcome, col string, changes bool, clean func(string) stri
 			continue
 		}
 		v.applies++
-		w, ok := o.oracle.lookup(a.State)
-		key := a.State.id()
+		w, ok := o.oracle.Lookup(a.State)
+		key := a.State.ID()
 		if ok {
 			key = "v:" + strconv.FormatInt(w.Version, 10)
 		}
@@ -76,18 +76,18 @@ func evaluate(o *trialOutcome, col string, changes bool, clean func(string) stri
 			}
 		case !ok:
 			v.torn++
-			v.tornStates = append(v.tornStates, a.State.describe())
+			v.tornStates = append(v.tornStates, a.State.Describe())
 		case !changes:
 			v.spurious++
 		}
 		servingKey = key
-		if !a.time().After(o.deadline) {
+		if !a.Time().After(o.deadline) {
 			atDeadline = key
 		}
 		if haveTarget && key == targetKey && firstTarget.IsZero() {
-			firstTarget = a.time()
+			firstTarget = a.Time()
 		}
-		if ok && w.Version > 1 && len(o.writes) >= 2 && !a.time().Before(o.writes[0].start) && a.time().Before(o.writes[1].start) {
+		if ok && w.Version > 1 && len(o.writes) >= 2 && !a.Time().Before(o.writes[0].start) && a.Time().Before(o.writes[1].start) {
 			v.sawFirst = true
 		}
 	}
@@ -188,7 +188,7 @@ func (c *cellAcc) add(o *trialOutcome, v colVerdict) {
 	if c.Changes {
 		if v.detected {
 			c.latencies = append(c.latencies, v.latency)
-			c.LatencyMS = append(c.LatencyMS, round3(ms(v.latency)))
+			c.LatencyMS = append(c.LatencyMS, rig.Round3(rig.MS(v.latency)))
 		} else {
 			c.Missed++
 			c.missedIDs = append(c.missedIDs, o.job.index)
@@ -221,7 +221,7 @@ func (c *cellAcc) add(o *trialOutcome, v colVerdict) {
 // finish computes the percentiles, the problem flag and the error list.
 func (c *cellAcc) finish() Cell {
 	if len(c.latencies) > 0 {
-		p50, p99 := round3(ms(percentile(c.latencies, 50))), round3(ms(percentile(c.latencies, 99)))
+		p50, p99 := rig.Round3(rig.MS(percentile(c.latencies, 50))), rig.Round3(rig.MS(percentile(c.latencies, 99)))
 		c.P50MS, c.P99MS = &p50, &p99
 	}
 	type kv struct {
@@ -258,8 +258,6 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	}
 	return time.Duration(math.Round(stats.Quantile(xs, p/100)))
 }
-
-func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 func splitEvents(events []witnessEvent) (dir, file []witnessEvent) {
 	for _, e := range events {
@@ -298,17 +296,4 @@ func appendCapped(dst, src []string, n int) []string {
 		dst = append(dst, s)
 	}
 	return dst
-}
-
-// pathCleaner replaces a trial's temporary directories in messages with
-// "<dir>", so messages from different trials compare equal.
-func pathCleaner(dirs ...string) func(string) string {
-	return func(s string) string {
-		for _, d := range dirs {
-			if d != "" {
-				s = strings.ReplaceAll(s, d, "<dir>")
-			}
-		}
-		return s
-	}
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"reloadlab/harness/detect/internal/rig"
+	"reloadlab/harness/detect/kernel"
 	"reloadlab/harness/fsmount"
 	"reloadlab/harness/machine"
 	"reloadlab/harness/writepattern"
@@ -158,29 +160,29 @@ func Run(ctx context.Context, cfg Config) (*Matrix, error) {
 	}
 	if cfg.Overflow {
 		logf("experiment: inotify queue overflow")
-		m.Overflow = runOverflow(ctx, cfg, base, cols)
+		m.Overflow = kernel.RunOverflow(ctx, cfg.kernel(), base, cols)
 	}
 	if cfg.ArticleLoop && ctx.Err() == nil {
 		logf("experiment: the article's 1000-iteration write/remove loop")
-		m.ArticleLoop = runArticleLoop(ctx, base)
+		m.ArticleLoop = kernel.RunArticleLoop(ctx, base)
 	}
 	if cfg.WatchLimit && ctx.Err() == nil {
 		logf("experiment: inotify watch limit in a user namespace")
-		m.WatchLimit = runWatchLimit(ctx, cfg, base, cols)
+		m.WatchLimit = kernel.RunWatchLimit(ctx, cfg.kernel(), base, cols)
 	}
 	if cfg.InstanceLimit && ctx.Err() == nil {
 		logf("experiment: inotify instance limit in user namespaces, one child per column")
-		m.InstanceLimit = runInstanceLimit(ctx, cfg, base, cols)
+		m.InstanceLimit = kernel.RunInstanceLimit(ctx, cfg.kernel(), base, cols)
 	}
 	if cfg.Idle > 0 && ctx.Err() == nil {
 		logf("experiment: idle cost, %s side by side", cfg.Idle)
-		m.Idle = runIdle(ctx, cfg, base, cols)
+		m.Idle = kernel.RunIdle(ctx, cfg.kernel(), base, cols)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	Derive(m)
-	m.WallSeconds = round3(time.Since(start).Seconds())
+	m.WallSeconds = rig.Round3(time.Since(start).Seconds())
 	logf("done in %s", time.Since(start).Round(time.Second))
 	return m, nil
 }
@@ -344,7 +346,7 @@ func aggregateRow(fsName string, p writepattern.Pattern, cols []string, outs []*
 	for _, o := range outs {
 		if o.err != nil {
 			row.Errored++
-			row.ErrorSamples = appendCapped(row.ErrorSamples, []string{pathCleaner(o.writeDir, o.watchDir)(o.err.Error())}, 3)
+			row.ErrorSamples = appendCapped(row.ErrorSamples, []string{rig.PathCleaner(o.writeDir, o.watchDir)(o.err.Error())}, 3)
 			continue
 		}
 		row.Trials++
@@ -362,7 +364,7 @@ func aggregateRow(fsName string, p writepattern.Pattern, cols []string, outs []*
 				row.InodeChanged++
 			}
 		}
-		clean := pathCleaner(append([]string{o.writeDir, o.watchDir}, o.views...)...)
+		clean := rig.PathCleaner(append([]string{o.writeDir, o.watchDir}, o.views...)...)
 		for _, c := range cols {
 			accs[c].add(o, evaluate(o, c, p.ChangesContent, clean))
 		}

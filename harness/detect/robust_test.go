@@ -53,7 +53,7 @@ func TestRobustSafetyNetWaitsForTheWriter(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if _, ok := complete[e.Hash]; !ok {
-			torn = append(torn, State{Version: e.Version, Keys: e.Keys}.describe())
+			torn = append(torn, State{Version: e.Version, Keys: e.Keys}.Describe())
 		}
 		served = e.Version
 	}))

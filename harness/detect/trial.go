@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"reloadlab/harness/detect/internal/rig"
 	"reloadlab/harness/fsmount"
 	"reloadlab/harness/writepattern"
 	"reloadlab/strategies/config"
@@ -27,16 +28,16 @@ type trialJob struct {
 // writeRec is one call of Pattern.Write.
 type writeRec struct {
 	start, end time.Time
-	versions   []written // the complete versions it wrote, in order
-	signalled  time.Time // when SIGUSR1 went to the signal column ("" if none)
+	versions   []rig.Written // the complete versions it wrote, in order
+	signalled  time.Time     // when SIGUSR1 went to the signal column ("" if none)
 }
 
 // colRecord is everything one column reported in one trial.
 type colRecord struct {
 	startErr  string
-	applies   []observation
-	rejected  []observation
-	errors    []observation
+	applies   []rig.Observation
+	rejected  []rig.Observation
+	errors    []rig.Observation
 	unchanged uint64 // pipeline runs that found the content unchanged, during the trial
 }
 
@@ -68,10 +69,10 @@ type trialOutcome struct {
 	watchDir, writeDir  string   // the trial's directories, for cleaning messages
 	views               []string // every view of the watch directory
 	t0, end             time.Time
-	deadline            time.Time // last write end + effective deadline
-	first               written   // version 1
+	deadline            time.Time   // last write end + effective deadline
+	first               rig.Written // version 1
 	writes              []writeRec
-	oracle              *oracle
+	oracle              *rig.Oracle
 	cols                map[string]*colRecord
 	events              []witnessEvent // raw inotify events from t0 to end
 	witnessErrs         []string
@@ -80,13 +81,13 @@ type trialOutcome struct {
 }
 
 // last returns the last complete version written.
-func (o *trialOutcome) last() (written, bool) {
+func (o *trialOutcome) last() (rig.Written, bool) {
 	for i := len(o.writes) - 1; i >= 0; i-- {
 		if v := o.writes[i].versions; len(v) > 0 {
 			return v[len(v)-1], true
 		}
 	}
-	return written{}, false
+	return rig.Written{}, false
 }
 
 // runTrial runs one trial: fresh directory with version 1, every column
@@ -95,26 +96,26 @@ func (o *trialOutcome) last() (written, bool) {
 // the last version or the deadline passes (no-change patterns: watching
 // for cfg.Quiet).
 func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *trialOutcome {
-	out := &trialOutcome{job: job, oracle: newOracle(), cols: map[string]*colRecord{}}
+	out := &trialOutcome{job: job, oracle: rig.NewOracle(), cols: map[string]*colRecord{}}
 	for _, c := range cols {
 		out.cols[c] = &colRecord{}
 	}
 	var mu sync.Mutex
 	changed := make(chan struct{}, 1)
-	emit := func(o observation) {
+	emit := func(o rig.Observation) {
 		mu.Lock()
 		rec := out.cols[o.Col]
 		if rec != nil {
 			switch o.Kind {
-			case obsApply:
+			case rig.ObsApply:
 				rec.applies = append(rec.applies, o)
-			case obsRejected:
+			case rig.ObsRejected:
 				rec.rejected = append(rec.rejected, o)
-			case obsError:
+			case rig.ObsError:
 				rec.errors = append(rec.errors, o)
-			case obsStartError:
+			case rig.ObsStartError:
 				rec.startErr = o.Msg
-			case obsStatus:
+			case rig.ObsStatus:
 				rec.unchanged = o.Unchanged
 			}
 		}
@@ -126,13 +127,13 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 	}
 
 	v1 := config.Generate(1, cfg.Keys)
-	first, err := oracleEntry(v1)
+	first, err := rig.OracleEntry(v1)
 	if err != nil {
 		out.err = err
 		return out
 	}
 	out.first = first
-	out.oracle.add(first)
+	out.oracle.Add(first)
 	name := fmt.Sprintf("%s-%02d", job.pattern.Name, job.index)
 	dirs, err := job.fs.NewTrial(name, func(dir string) error { return job.pattern.Init(dir, ConfigName, v1) })
 	if err != nil {
@@ -154,8 +155,8 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 		}
 	}()
 
-	params := triggerParams{PollInterval: cfg.PollInterval, Debounce: cfg.Debounce, SafetyInterval: cfg.SafetyInterval}
-	var local []running
+	params := rig.Params{PollInterval: cfg.PollInterval, Debounce: cfg.Debounce, SafetyInterval: cfg.SafetyInterval}
+	var local []rig.Running
 	var localNames []string
 	var childCols []string
 	childPaths := map[string]string{}
@@ -165,9 +166,9 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 			childPaths[c] = pathOf(i)
 			continue
 		}
-		run, err := startColumn(c, pathOf(i), params, emit)
+		run, err := rig.StartColumn(c, pathOf(i), params, emit)
 		if err != nil {
-			emit(observation{T: time.Now().UnixNano(), Col: c, Kind: obsStartError, Msg: err.Error()})
+			emit(rig.Observation{T: time.Now().UnixNano(), Col: c, Kind: rig.ObsStartError, Msg: err.Error()})
 			continue
 		}
 		local = append(local, run)
@@ -175,22 +176,22 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 	}
 	closeLocal := func() {
 		for _, r := range local {
-			r.close()
+			r.Close()
 		}
 		local = nil
 	}
 	defer closeLocal()
 
-	var child *childProc
+	var child *rig.Proc
 	signalCol := false
 	if len(childCols) > 0 {
 		for _, c := range childCols {
 			signalCol = signalCol || c == "signal"
 		}
-		child, err = startChild(cfg.Child, childSpec{Mode: modeColumns, Paths: childPaths, Columns: childCols, Params: params}, nil, emit)
+		child, err = rig.StartChild(cfg.Child, rig.Spec{Mode: rig.ModeColumns, Paths: childPaths, Columns: childCols, Params: params}, nil, emit)
 		if err == nil {
-			if err = child.waitReady(ctx, DefaultStartTimeout); err != nil {
-				child.kill()
+			if err = child.WaitReady(ctx, rig.DefaultStartTimeout); err != nil {
+				child.Kill()
 				child = nil
 			}
 		}
@@ -200,14 +201,14 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 				return out
 			}
 			for _, c := range childCols {
-				emit(observation{T: time.Now().UnixNano(), Col: c, Kind: obsStartError, Msg: err.Error()})
+				emit(rig.Observation{T: time.Now().UnixNano(), Col: c, Kind: rig.ObsStartError, Msg: err.Error()})
 			}
 			signalCol = false
 		}
 	}
 	defer func() {
 		if child != nil {
-			child.kill()
+			child.Kill()
 		}
 	}()
 
@@ -223,14 +224,14 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 		}
 		return time.Duration(rng.Int64N(int64(d)))
 	}
-	if err := sleepCtx(ctx, cfg.Settle+jitter(cfg.SafetyInterval)); err != nil {
+	if err := rig.SleepCtx(ctx, cfg.Settle+jitter(cfg.SafetyInterval)); err != nil {
 		out.err = err
 		return out
 	}
 	out.t0 = time.Now()
 	baseline := make([]uint64, len(local))
 	for i, r := range local {
-		baseline[i] = r.unchanged()
+		baseline[i] = r.Unchanged()
 	}
 	writePath := writepattern.Path(dirs.Write, ConfigName)
 
@@ -241,7 +242,7 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 	}
 	for i := 0; i < cfg.Writes; i++ {
 		if i > 0 {
-			if err := sleepCtx(ctx, cfg.Gap+jitter(cfg.PollInterval)); err != nil {
+			if err := rig.SleepCtx(ctx, cfg.Gap+jitter(cfg.PollInterval)); err != nil {
 				out.err = err
 				return out
 			}
@@ -255,16 +256,16 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 			return out
 		}
 		for _, d := range data {
-			w, err := oracleEntry(d)
+			w, err := rig.OracleEntry(d)
 			if err != nil {
 				out.err = err
 				return out
 			}
 			rec.versions = append(rec.versions, w)
-			out.oracle.add(w)
+			out.oracle.Add(w)
 		}
 		if signalCol && child != nil {
-			if err := child.signal(syscall.SIGUSR1); err == nil {
+			if err := child.Signal(syscall.SIGUSR1); err == nil {
 				rec.signalled = time.Now()
 			}
 		}
@@ -286,7 +287,7 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 					continue
 				}
 				n := len(rec.applies)
-				if n == 0 || !same(rec.applies[n-1].State, target) {
+				if n == 0 || !rig.Same(rec.applies[n-1].State, target) {
 					return false
 				}
 			}
@@ -312,13 +313,13 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 		tick.Stop()
 		if servesTarget() {
 			out.allServedLastBefore = time.Now()
-			if err := sleepCtx(ctx, cfg.Linger); err != nil {
+			if err := rig.SleepCtx(ctx, cfg.Linger); err != nil {
 				out.err = err
 				return out
 			}
 		}
 	} else {
-		if err := sleepCtx(ctx, time.Until(lastEnd.Add(cfg.Quiet))); err != nil {
+		if err := rig.SleepCtx(ctx, time.Until(lastEnd.Add(cfg.Quiet))); err != nil {
 			out.err = err
 			return out
 		}
@@ -327,14 +328,14 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 
 	// Stop everything, collecting final counters, before evaluating.
 	for i, r := range local {
-		u := r.unchanged() - baseline[i]
+		u := r.Unchanged() - baseline[i]
 		mu.Lock()
 		out.cols[localNames[i]].unchanged = u
 		mu.Unlock()
 	}
 	closeLocal()
 	if child != nil {
-		child.stop(2 * time.Second)
+		child.Stop(2 * time.Second)
 		child = nil
 	}
 	events, errs := wit.close()
@@ -353,19 +354,4 @@ func seedOf(s string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(s))
 	return h.Sum64()
-}
-
-// sleepCtx sleeps d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

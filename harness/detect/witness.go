@@ -190,6 +190,10 @@ func (t eventTally) ops() []string {
 // ..data machinery are listed. It returns "nothing" for none.
 func EventSummary(tally map[string]int, all bool) string { return eventTally(tally).summary(all) }
 
+// SortedEvents returns the events of a witness tally (Row.DirEvents or
+// Row.FileEvents), most frequent first, then by name.
+func SortedEvents(tally map[string]int) []string { return sortedTally(tally) }
+
 // ConcernsConfig reports whether a witness event ("OP name") is about the
 // config file or the Kubernetes ..data machinery.
 func ConcernsConfig(event string) bool { return concernsConfig(event) }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/perf/benchfmt"
@@ -253,4 +255,29 @@ func (in *Inputs) Span() (first, last time.Time) {
 		}
 	}
 	return first, last
+}
+
+// Shape returns how the micro benchmarks ran, read from the results: the
+// most repetitions of any benchmark and the -cpu values (the names'
+// "-N" suffixes; a name without one ran at -cpu 1).
+func (m *Micro) Shape() (reps int, cpus []string) {
+	if m == nil {
+		return 0, nil
+	}
+	seen := map[string]bool{}
+	for name, n := range m.N {
+		reps = max(reps, n)
+		cpu := "1"
+		if i := strings.LastIndex(name, "-"); i >= 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				cpu = name[i+1:]
+			}
+		}
+		seen[cpu] = true
+	}
+	for c := range seen {
+		cpus = append(cpus, c)
+	}
+	sort.Strings(cpus)
+	return reps, cpus
 }

@@ -124,7 +124,7 @@ func pctString(v string) string {
 func claimQPS(in *Inputs) Claim {
 	c := Claim{ID: "P1", Section: "title and chapter 4.1", Command: cmdCompare + "; make utilization; make calibrate",
 		Claim: "Zero-downtime reload keeps QPS fluctuation under 0.3% in load tests.",
-		Rule:  "at a load level a strategy holds the claim when its dip interval (lost throughput per reload ÷ a 1 s QPS sample) lies below 0.3 pp, fails it when the interval lies above, and is unresolved when it straddles 0.3 pp; confirmed when every strategy holds it at every level measured, refuted when every strategy fails it at every level, depends otherwise"}
+		Rule:  "at a load level a strategy holds the claim when its dip interval (lost throughput per reload ÷ the QPS sample a load tester prints, 1 s) lies below 0.3 pp, fails it when the interval lies above, and is unresolved when it straddles 0.3 pp; confirmed when every strategy holds it at every level measured, refuted when every strategy fails it at every level, depends otherwise"}
 	levels := loadLevels(in)
 	if len(levels) == 0 {
 		c.Verdict, c.Because = NotReproducible, "results/compare holds no pooled QPS dip (made by an older lab version: run `make compare`)"
@@ -164,7 +164,7 @@ func claimQPS(in *Inputs) Claim {
 		}
 		parts = append(parts, fmt.Sprintf("at %s: %s%s", lv.name, strings.Join(cells, ", "), floor))
 	}
-	measured := "Dip per reload, in pp of a 1 s QPS sample, every reload of every round pooled, 95% interval: " + strings.Join(parts, "; ") + "."
+	measured := fmt.Sprintf("Dip per reload, in pp of a %s QPS sample, every reload of every round pooled, 95%% interval: %s.", fmtMS(levels[0].dip.SampleMs), strings.Join(parts, "; "))
 	if base := levels[0]; base.name == "saturation (closed model)" {
 		if ds := base.dip.Strategies[base.run.Baseline]; ds != nil && ds.Reload.LostMs.Valid() {
 			measured += fmt.Sprintf(" At saturation a reload costs %s its %s ms of throughput (the target's own accounting: %.1f ms of pipeline CPU, +%s ms GC).",

@@ -148,7 +148,7 @@ func claimSyncMapTable(in *Inputs) Claim {
 				tornAtomic += v
 			}
 		}
-		ms = append(ms, fmt.Sprintf("torn requests (4 keys read per request) over %d runs: atomic %.0f, syncmap %s per run", len(torn.Values), tornAtomic, ci(tornS)))
+		ms = append(ms, fmt.Sprintf("torn requests over %d runs: atomic %.0f, syncmap %s per run", len(torn.Values), tornAtomic, ci(tornS)))
 	}
 	c.Measured = strings.Join(ms, ". ") + "."
 	c.decide(

@@ -100,3 +100,11 @@ func firstPoint(run *compare.Run) compare.Point {
 	}
 	return run.Points[0]
 }
+
+// sampleText names a QPS sample length ("1 s", "500 ms").
+func sampleText(ms float64) string {
+	if fin(ms) && ms >= 1000 {
+		return fmt.Sprintf("%g s", ms/1000)
+	}
+	return fmt.Sprintf("%g ms", ms)
+}

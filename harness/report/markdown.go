@@ -473,7 +473,8 @@ func yes(v bool, a, b string) string {
 func microSection(in *Inputs) string {
 	var b strings.Builder
 	mc := in.Micro
-	fmt.Fprintf(&b, "\n### 3.3 Micro benchmarks\n\nCommand: `%s` (go test benchmarks, 6 repetitions at -cpu 1,2). Tables: [results/micro/benchstat.txt](results/micro/benchstat.txt); raw: `results/micro/bench.txt`. Medians:\n\n", cmdMicro)
+	reps, cpus := mc.Shape()
+	fmt.Fprintf(&b, "\n### 3.3 Micro benchmarks\n\nCommand: `%s` (go test benchmarks, up to %d repetitions each at -cpu %s). Tables: [results/micro/benchstat.txt](results/micro/benchstat.txt); raw: `results/micro/bench.txt`. Medians:\n\n", cmdMicro, reps, strings.Join(cpus, ","))
 	b.WriteString("| store | Get, no writer, -cpu 2 (ns) | Get, 1 ms writer, -cpu 2 (ns) | writer applies/s | writer behind (%) | Apply 10k keys (ns) | Apply 10k allocs |\n|---|---|---|---|---|---|---|\n")
 	for _, s := range []string{"baremap", "lockmap", "lockswap", "syncmap", "atomic"} {
 		g0, _ := mc.Get("Get/store="+s+"/writer=none-2", "sec/op")
@@ -490,6 +491,17 @@ func microSection(in *Inputs) string {
 			cells[4], cells[5] = g(a*1e9), g(al)
 		}
 		fmt.Fprintf(&b, "| %s | %s |\n", s, strings.Join(cells, " | "))
+	}
+	var parse []string
+	for _, k := range []string{"1k", "10k", "100k"} {
+		if v, ok := mc.Get("Parse/keys="+k, "sec/op"); ok {
+			parse = append(parse, fmt.Sprintf("%s keys %s ms", k, g(v*1e3)))
+		}
+	}
+	if len(parse) > 0 {
+		fmt.Fprintf(&b, "\nParse and validation of a generated config into a snapshot (`BenchmarkParse`, -cpu 1; the parse stage every store pays before its apply): %s.\n", strings.Join(parse, ", "))
+	} else {
+		b.WriteString("\nThe parse cost per config size is not in these results (made before `BenchmarkParse`): run `make micro`.\n")
 	}
 	return b.String()
 }
@@ -615,8 +627,8 @@ func costParagraph(in *Inputs) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Reload cost.** At saturation, lost throughput per reload (and the dip of the 1 s QPS sample that holds it), every reload of %d rounds pooled: %s. A/A floor ±%s pp. Real differences from `%s`: %s.",
-		run.Repeat, strings.Join(parts, "; "), g(float64(dc.AAFloorPP)), run.Baseline, list(real))
+	fmt.Fprintf(&b, "**Reload cost.** At saturation, lost throughput per reload (and the dip of the %s QPS sample that holds it), every reload of %d rounds pooled: %s. A/A floor ±%s pp. Real differences from `%s`: %s.",
+		sampleText(dc.SampleMs), run.Repeat, strings.Join(parts, "; "), g(float64(dc.AAFloorPP)), run.Baseline, list(real))
 	if base := dc.Strategies[run.Baseline]; base != nil && len(base.Stages) > 2 && base.Stages[1].FromControls.Valid() {
 		parse, apply, whole := base.Stages[1].FromControls, base.Stages[2].FromControls, base.Reload.LostMs
 		fmt.Fprintf(&b, " For `%s` the parse and validation alone (rejected parses − identical rewrites) cost %s ms, the apply (reloads − rejected parses) %s ms", run.Baseline, estString(parse), estString(apply))

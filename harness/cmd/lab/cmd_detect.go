@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"reloadlab/harness/detect"
+	"reloadlab/harness/detect/detectmd"
 	"reloadlab/harness/fsmount"
 	"reloadlab/harness/results"
 	"reloadlab/harness/writepattern"
@@ -38,7 +39,7 @@ File systems: `+strings.Join(fsmount.Names(), ", "), stderr)
 	experiments := fs.String("experiments", "overflow,watchlimit,instancelimit,idle,articleloop", "comma-separated experiments besides the matrix: overflow, watchlimit, instancelimit, idle, articleloop (\"none\" for none)")
 	out := fs.String("out", "results/detect", "output `dir`")
 	quick := fs.Bool("quick", false, "a quick look: at most 3 trials per cell and a 2s idle window")
-	render := fs.Bool("render", false, "run no trials: re-derive the model checks and claims and redraw matrix.md and latency.png from the matrix.json in -out")
+	render := fs.Bool("render", false, "run no trials: re-derive the model checks and redraw matrix.md and latency.png from the matrix.json in -out")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -103,10 +104,10 @@ func writeDetect(stage *results.Stage, m *detect.Matrix, out string, stdout io.W
 	if err := results.WriteJSON(stage.Path("matrix.json"), m); err != nil {
 		return err
 	}
-	if err := detect.WriteMarkdownFile(stage.Path("matrix.md"), m); err != nil {
+	if err := detectmd.WriteMarkdownFile(stage.Path("matrix.md"), m); err != nil {
 		return err
 	}
-	if err := detect.WriteLatencyPlot(stage.Path("latency.png"), m); err != nil {
+	if err := detectmd.WriteLatencyPlot(stage.Path("latency.png"), m); err != nil {
 		return err
 	}
 	if err := stage.Commit(); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"reloadlab/harness/compare"
 	"reloadlab/harness/detect"
+	"reloadlab/harness/detect/detectmd"
 	"reloadlab/harness/machine"
 	"reloadlab/harness/results"
 	"reloadlab/harness/verdict"
@@ -123,7 +124,7 @@ func reproduceDetect(ctx context.Context, dir string, progress io.Writer) (*dete
 	if err := results.WriteJSON(stage.Path("matrix.json"), m); err != nil {
 		return nil, err
 	}
-	if err := detect.WriteMarkdownFile(stage.Path("matrix.md"), m); err != nil {
+	if err := detectmd.WriteMarkdownFile(stage.Path("matrix.md"), m); err != nil {
 		return nil, err
 	}
 	return m, stage.Commit()

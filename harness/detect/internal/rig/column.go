@@ -1,4 +1,4 @@
-package detect
+package rig
 
 import (
 	"fmt"
@@ -9,14 +9,25 @@ import (
 	"reloadlab/strategies/trigger"
 )
 
-// triggerParams are the trigger options a column runs with.
-type triggerParams struct {
+// Peer column names: the file watchers of two widely used Go config
+// libraries, run as extra columns on the same trials.
+const (
+	ColViper = "viper"
+	ColKoanf = "koanf"
+)
+
+// IsPeer reports whether name is a peer column.
+func IsPeer(name string) bool { return name == ColViper || name == ColKoanf }
+
+// Params are the trigger options a column runs with; a zero field means
+// the trigger's default.
+type Params struct {
 	PollInterval   time.Duration `json:"poll_interval"`
 	Debounce       time.Duration `json:"debounce"`
 	SafetyInterval time.Duration `json:"safety_interval"`
 }
 
-func (p triggerParams) options() []trigger.Option {
+func (p Params) options() []trigger.Option {
 	var o []trigger.Option
 	if p.PollInterval > 0 {
 		o = append(o, trigger.WithPollInterval(p.PollInterval))
@@ -30,20 +41,20 @@ func (p triggerParams) options() []trigger.Option {
 	return o
 }
 
-// running is a started column.
-type running interface {
-	// unchanged returns how many pipeline runs found the content
+// Running is a started column.
+type Running interface {
+	// Unchanged returns how many pipeline runs found the content
 	// unchanged so far (0 for peers, which have no such check).
-	unchanged() uint64
-	// close stops the column; nothing is emitted after it returns (peers
+	Unchanged() uint64
+	// Close stops the column; nothing is emitted after it returns (peers
 	// that cannot be stopped are stopped by ending their process).
-	close()
+	Close()
 }
 
-// startColumn starts the named column (a trigger or a peer) watching path;
+// StartColumn starts the named column (a trigger or a peer) watching path;
 // everything it observes goes to emit, which must be safe for concurrent
 // use and quick. The returned error means the column did not start.
-func startColumn(name, path string, p triggerParams, emit func(observation)) (running, error) {
+func StartColumn(name, path string, p Params, emit func(Observation)) (Running, error) {
 	switch name {
 	case ColViper:
 		return startViper(path, emit)
@@ -57,13 +68,17 @@ func startColumn(name, path string, p triggerParams, emit func(observation)) (ru
 // an atomic store.
 type reloaderColumn struct{ r *strategies.Reloader }
 
-func (c reloaderColumn) unchanged() uint64 { return c.r.Status(^uint64(0)).Unchanged }
-func (c reloaderColumn) close()            { c.r.Close() }
+// Unchanged returns the pipeline's count of runs that found the content
+// unchanged.
+func (c reloaderColumn) Unchanged() uint64 { return c.r.Status(^uint64(0)).Unchanged }
+
+// Close stops the reloader.
+func (c reloaderColumn) Close() { c.r.Close() }
 
 // startTrigger runs trigger name through strategies.NewReloader with
 // store.NewAtomic, reporting applies (with the content hash), rejected reads
 // and trigger errors.
-func startTrigger(name, path string, p triggerParams, emit func(observation)) (running, error) {
+func startTrigger(name, path string, p Params, emit func(Observation)) (Running, error) {
 	tr, err := trigger.New(name, p.options()...)
 	if err != nil {
 		return nil, fmt.Errorf("detect: %w", err)
@@ -71,12 +86,12 @@ func startTrigger(name, path string, p triggerParams, emit func(observation)) (r
 	r := strategies.NewReloader(path, store.NewAtomic(), tr, strategies.WithObserver(func(e strategies.Event) {
 		switch e.Outcome {
 		case strategies.Applied:
-			emit(observation{T: e.ApplyEnd.UnixNano(), Col: name, Kind: obsApply, Msg: e.Reason,
+			emit(Observation{T: e.ApplyEnd.UnixNano(), Col: name, Kind: ObsApply, Msg: e.Reason,
 				State: State{Version: e.Version, Keys: e.Keys, Hash: e.Hash}})
 		case strategies.Rejected:
-			emit(observation{T: e.ReadStart.UnixNano(), Col: name, Kind: obsRejected, Msg: e.Error})
+			emit(Observation{T: e.ReadStart.UnixNano(), Col: name, Kind: ObsRejected, Msg: e.Error})
 		case strategies.TriggerError:
-			emit(observation{T: e.Detected.UnixNano(), Col: name, Kind: obsError, Msg: e.Error})
+			emit(Observation{T: e.Detected.UnixNano(), Col: name, Kind: ObsError, Msg: e.Error})
 		}
 	}))
 	if err := r.Start(); err != nil {

@@ -1,4 +1,4 @@
-package detect
+package kernel
 
 import (
 	"context"
@@ -37,8 +37,9 @@ type ArticleLoopRun struct {
 
 const articleLoopMethod = "the snippet of the article's chapter 2.2, as written: watcher.Add(path) on an existing file, then 1000 × (os.WriteFile(path, \"x\"), os.Remove(path)), with a goroutine reading Events and Errors; then the same loop with the reader stalled until the loop ends (only the kernel queue buffers), watching the file and watching its directory. Events are drained until 300 ms pass without one. max_queued_events is read, never changed."
 
-// runArticleLoop runs the three variants in fresh directories under base.
-func runArticleLoop(ctx context.Context, base string) *ArticleLoop {
+// RunArticleLoop runs the article's loop as written and its two variants,
+// in the lab process, in fresh directories under base.
+func RunArticleLoop(ctx context.Context, base string) *ArticleLoop {
 	al := &ArticleLoop{Method: articleLoopMethod, Iterations: ArticleLoopIterations}
 	if n, err := maxQueuedEvents(); err == nil {
 		al.MaxQueuedEvents = n

@@ -1,4 +1,4 @@
-package detect
+package kernel
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"reloadlab/harness/detect/internal/rig"
 	"reloadlab/harness/writepattern"
 	"reloadlab/strategies/config"
 )
@@ -51,6 +52,13 @@ type OverflowColumn struct {
 // overflowMethod describes the experiment for the report.
 const overflowMethod = "each column in its own child process watches a 50-key config; the children are stopped with SIGSTOP (a consumer that stalls: a frozen container, a process that is not scheduled); the lab creates and removes noise files beside the config until 1.5 × max_queued_events events are queued, then rewrites the config in place (the last version) and resumes the children with SIGCONT (SIGUSR1 after it to the signal column). robust runs with its safety poll off (1 h) so only its overflow rescan can bring the last version. The kernel limit is read, never changed."
 
+// overflowRecord is what one column reported during the experiment.
+type overflowRecord struct {
+	startErr string
+	applies  []rig.Observation
+	errors   []rig.Observation
+}
+
 // maxQueuedEvents reads the per-instance inotify queue limit.
 func maxQueuedEvents() (int, error) {
 	data, err := os.ReadFile("/proc/sys/fs/inotify/max_queued_events")
@@ -60,8 +68,10 @@ func maxQueuedEvents() (int, error) {
 	return strconv.Atoi(strings.TrimSpace(string(data)))
 }
 
-// runOverflow runs the queue overflow experiment for cols.
-func runOverflow(ctx context.Context, cfg Config, base string, cols []string) *Overflow {
+// RunOverflow runs the queue overflow experiment for cols (column names),
+// each in its own child, in a directory it makes under base and removes.
+// A failure is reported in the result's Error, never returned.
+func RunOverflow(ctx context.Context, cfg Config, base string, cols []string) *Overflow {
 	res := &Overflow{Method: overflowMethod}
 	limit, err := maxQueuedEvents()
 	if err != nil {
@@ -79,7 +89,7 @@ func runOverflow(ctx context.Context, cfg Config, base string, cols []string) *O
 		return res
 	}
 	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, ConfigName)
+	path := filepath.Join(dir, rig.ConfigName)
 	const keys = 50
 	if err := os.WriteFile(path, config.Generate(1, keys), 0o644); err != nil {
 		res.Error = err.Error()
@@ -87,11 +97,11 @@ func runOverflow(ctx context.Context, cfg Config, base string, cols []string) *O
 	}
 
 	var mu sync.Mutex
-	recs := map[string]*colRecord{}
+	recs := map[string]*overflowRecord{}
 	for _, c := range cols {
-		recs[c] = &colRecord{}
+		recs[c] = &overflowRecord{}
 	}
-	emit := func(o observation) {
+	emit := func(o rig.Observation) {
 		mu.Lock()
 		defer mu.Unlock()
 		r := recs[o.Col]
@@ -99,26 +109,26 @@ func runOverflow(ctx context.Context, cfg Config, base string, cols []string) *O
 			return
 		}
 		switch o.Kind {
-		case obsApply:
+		case rig.ObsApply:
 			r.applies = append(r.applies, o)
-		case obsError, obsRejected:
+		case rig.ObsError, rig.ObsRejected:
 			r.errors = append(r.errors, o)
-		case obsStartError:
+		case rig.ObsStartError:
 			r.startErr = o.Msg
 		}
 	}
-	params := triggerParams{PollInterval: cfg.PollInterval, Debounce: cfg.Debounce, SafetyInterval: time.Hour}
-	children := map[string]*childProc{}
+	params := rig.Params{PollInterval: cfg.PollInterval, Debounce: cfg.Debounce, SafetyInterval: time.Hour}
+	children := map[string]*rig.Proc{}
 	defer func() {
 		for _, ch := range children {
-			ch.kill()
+			ch.Kill()
 		}
 	}()
 	for _, c := range cols {
-		ch, err := startChild(cfg.Child, childSpec{Mode: modeColumns, Path: path, Columns: []string{c}, Params: params}, nil, emit)
+		ch, err := rig.StartChild(cfg.Child, rig.Spec{Mode: rig.ModeColumns, Path: path, Columns: []string{c}, Params: params}, nil, emit)
 		if err == nil {
-			if err = ch.waitReady(ctx, DefaultStartTimeout); err != nil {
-				ch.kill()
+			if err = ch.WaitReady(ctx, rig.DefaultStartTimeout); err != nil {
+				ch.Kill()
 			}
 		}
 		if err != nil {
@@ -127,14 +137,14 @@ func runOverflow(ctx context.Context, cfg Config, base string, cols []string) *O
 		}
 		children[c] = ch
 	}
-	if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+	if err := rig.SleepCtx(ctx, 200*time.Millisecond); err != nil {
 		res.Error = err.Error()
 		return res
 	}
 
 	stopped := time.Now()
 	for _, ch := range children {
-		ch.signal(syscall.SIGSTOP)
+		ch.Signal(syscall.SIGSTOP)
 	}
 	iterations := (limit+limit/2)/2 + 1
 	for i := range iterations {
@@ -151,33 +161,33 @@ func runOverflow(ctx context.Context, cfg Config, base string, cols []string) *O
 	}
 	res.NoiseEvents = 2 * iterations
 	inplace, _ := writepattern.Lookup("inplace")
-	data, werr := inplace.Write(ctx, dir, ConfigName, func() []byte { return config.Generate(2, keys) })
+	data, werr := inplace.Write(ctx, dir, rig.ConfigName, func() []byte { return config.Generate(2, keys) })
 	resumed := time.Now()
 	for _, ch := range children {
-		ch.signal(syscall.SIGCONT)
+		ch.Signal(syscall.SIGCONT)
 	}
-	res.StoppedMS = round3(ms(resumed.Sub(stopped)))
+	res.StoppedMS = rig.Round3(rig.MS(resumed.Sub(stopped)))
 	if werr != nil || len(data) != 1 {
 		res.Error = fmt.Sprintf("writing the last version: %v", werr)
 		return res
 	}
 	if ch := children["signal"]; ch != nil {
-		ch.signal(syscall.SIGUSR1)
+		ch.Signal(syscall.SIGUSR1)
 	}
-	last, err := oracleEntry(data[0])
+	last, err := rig.OracleEntry(data[0])
 	if err != nil {
 		res.Error = err.Error()
 		return res
 	}
-	arrived := func(r *colRecord) (observation, bool) {
+	arrived := func(r *overflowRecord) (rig.Observation, bool) {
 		for _, a := range r.applies {
-			if same(a.State, last) {
+			if rig.Same(a.State, last) {
 				return a, true
 			}
 		}
-		return observation{}, false
+		return rig.Observation{}, false
 	}
-	deadline := time.Now().Add(cfg.effectiveDeadline() + 2*time.Second)
+	deadline := time.Now().Add(cfg.Deadline + 2*time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		all := true
 		mu.Lock()
@@ -193,13 +203,13 @@ func runOverflow(ctx context.Context, cfg Config, base string, cols []string) *O
 		time.Sleep(20 * time.Millisecond)
 	}
 	for _, ch := range children {
-		ch.stop(2 * time.Second)
+		ch.Stop(2 * time.Second)
 	}
 	children = nil
 
 	mu.Lock()
 	defer mu.Unlock()
-	clean := pathCleaner(dir)
+	clean := rig.PathCleaner(dir)
 	for _, c := range cols {
 		r := recs[c]
 		oc := OverflowColumn{Column: c, StartError: clean(r.startErr), Applies: len(r.applies)}
@@ -214,9 +224,9 @@ func runOverflow(ctx context.Context, cfg Config, base string, cols []string) *O
 				oc.Errors = append(oc.Errors, msg)
 			}
 		}
-		if a, ok := arrived(r); ok && !a.time().After(deadline) {
+		if a, ok := arrived(r); ok && !a.Time().After(deadline) {
 			oc.LastArrived = true
-			l := round3(ms(max(a.time().Sub(resumed), 0)))
+			l := rig.Round3(rig.MS(max(a.Time().Sub(resumed), 0)))
 			oc.LatencyMS = &l
 			oc.Via = clean(a.Msg)
 		}

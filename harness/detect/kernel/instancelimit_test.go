@@ -1,7 +1,6 @@
-package detect
+package kernel
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -10,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"reloadlab/harness/detect/internal/rig"
+	"reloadlab/strategies/trigger"
 )
 
 func TestInstanceOutcome(t *testing.T) {
@@ -75,11 +77,12 @@ func TestInstanceLimit(t *testing.T) {
 	if skip := instanceLimitSkip(); skip != "" {
 		t.Skip(skip)
 	}
-	cfg := Config{Child: testChild()}.withDefaults()
+	cfg := Config{Child: testChild(), Deadline: max(3*time.Second, 3*trigger.DefaultPollInterval, 2*trigger.DefaultSafetyInterval)}
+	columns := append(trigger.Names(), rig.ColViper, rig.ColKoanf)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	il := runInstanceLimit(ctx, cfg, t.TempDir(), ColumnNames())
+	il := RunInstanceLimit(ctx, cfg, t.TempDir(), columns)
 	t.Logf("took %s", time.Since(start).Round(time.Millisecond))
 	if strings.HasPrefix(il.Error, "skipped:") {
 		t.Skip(il.Error)
@@ -92,14 +95,14 @@ func TestInstanceLimit(t *testing.T) {
 	assert.Equal(t, "EMFILE", il.Errno)
 	assert.Equal(t, DefaultInstanceLimit, il.InstancesCreated)
 	assert.True(t, il.LimitApplies)
-	require.Len(t, il.Columns, len(ColumnNames()))
+	require.Len(t, il.Columns, len(columns))
 
 	rows := map[string]InstanceLimitColumn{}
 	for _, c := range il.Columns {
 		rows[c.Column] = c
 		lat := "-"
 		if c.LatencyMS != nil {
-			lat = fmtMS(*c.LatencyMS)
+			lat = fmt.Sprintf("%.1f ms", *c.LatencyMS)
 		}
 		exit := "-"
 		if c.ExitCode != nil {
@@ -116,7 +119,7 @@ func TestInstanceLimit(t *testing.T) {
 		assert.True(t, rows[c].Applied, c)
 		assert.Len(t, rows[c].Changes, len(instanceLimitChanges), c)
 	}
-	for _, c := range []string{"fsnotify", "dirwatch", ColKoanf} {
+	for _, c := range []string{"fsnotify", "dirwatch", rig.ColKoanf} {
 		assert.False(t, rows[c].Applied, c)
 		assert.Equal(t, OutcomeFailAtStart, rows[c].Outcome, c)
 		assert.Contains(t, rows[c].StartError, "too many open files", c)
@@ -125,15 +128,10 @@ func TestInstanceLimit(t *testing.T) {
 	assert.True(t, rows["robust"].Applied)
 	assert.Equal(t, OutcomeServedBySignal, rows["signal"].Outcome)
 
-	v := rows[ColViper]
+	v := rows[rig.ColViper]
 	assert.Equal(t, OutcomeExit, v.Outcome, "viper v1.21.0 calls os.Exit(1) when fsnotify.NewWatcher fails")
 	assert.False(t, v.Applied)
 	if assert.NotNil(t, v.ExitCode) {
 		assert.Equal(t, 1, *v.ExitCode)
 	}
-
-	var b bytes.Buffer
-	require.NoError(t, WriteMarkdown(&b, &Matrix{InstanceLimit: il}))
-	assert.Contains(t, b.String(), "## Instance limit")
-	assert.Contains(t, b.String(), "| viper | **⚠ exit** |")
 }

@@ -1,4 +1,4 @@
-package detect
+package kernel
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"reloadlab/harness/detect/internal/rig"
 	"reloadlab/strategies/config"
 	"reloadlab/strategies/safefile"
 )
@@ -41,8 +42,10 @@ const idleMethod = "every column, and a baseline that loaded the config but watc
 // idleBaseline is the column name of the no-trigger child.
 const idleBaseline = "none"
 
-// runIdle measures each column's CPU while the config does not change.
-func runIdle(ctx context.Context, cfg Config, base string, cols []string) *Idle {
+// RunIdle measures the CPU of each of cols (column names), each in its
+// own child, while the config does not change, over cfg.Idle, in a
+// directory it makes under base and removes.
+func RunIdle(ctx context.Context, cfg Config, base string, cols []string) *Idle {
 	res := &Idle{Method: idleMethod, Seconds: cfg.Idle.Seconds(), Keys: cfg.IdleKeys}
 	dir := filepath.Join(base, "idle")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -50,14 +53,14 @@ func runIdle(ctx context.Context, cfg Config, base string, cols []string) *Idle 
 		return res
 	}
 	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, ConfigName)
+	path := filepath.Join(dir, rig.ConfigName)
 	data := config.Generate(1, cfg.IdleKeys)
 	res.Bytes = len(data)
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		res.Error = err.Error()
 		return res
 	}
-	params := triggerParams{PollInterval: cfg.PollInterval, Debounce: cfg.Debounce, SafetyInterval: cfg.SafetyInterval}
+	params := cfg.params()
 	all := append([]string{idleBaseline}, cols...)
 	rows := make([]IdleRow, len(all))
 	var wg sync.WaitGroup
@@ -66,23 +69,23 @@ func runIdle(ctx context.Context, cfg Config, base string, cols []string) *Idle 
 		var mu sync.Mutex
 		var cpu, wall int64
 		var errs []string
-		emit := func(o observation) {
+		emit := func(o rig.Observation) {
 			mu.Lock()
 			defer mu.Unlock()
 			switch o.Kind {
-			case obsIdle:
+			case rig.ObsIdle:
 				cpu, wall = o.CPUNanos, o.WallNanos
-			case obsStartError, obsError:
+			case rig.ObsStartError, rig.ObsError:
 				errs = append(errs, o.Msg)
 			}
 		}
-		ch, err := startChild(cfg.Child, childSpec{Mode: modeIdle, Path: path, Columns: []string{c}, Params: params, Duration: cfg.Idle}, nil, emit)
+		ch, err := rig.StartChild(cfg.Child, rig.Spec{Mode: modeIdle, Path: path, Columns: []string{c}, Params: params, Duration: cfg.Idle}, nil, emit)
 		if err != nil {
 			rows[i].Error = err.Error()
 			continue
 		}
 		wg.Go(func() {
-			err := ch.wait(ctx, cfg.Idle+30*time.Second)
+			err := ch.Wait(ctx, cfg.Idle+30*time.Second)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -91,7 +94,7 @@ func runIdle(ctx context.Context, cfg Config, base string, cols []string) *Idle 
 			case wall == 0:
 				rows[i].Error = fmt.Sprintf("no measurement: %v", errs)
 			default:
-				rows[i].CPUSecPerMin = round3(float64(cpu) / float64(wall) * 60)
+				rows[i].CPUSecPerMin = rig.Round3(float64(cpu) / float64(wall) * 60)
 			}
 		})
 	}
@@ -99,7 +102,7 @@ func runIdle(ctx context.Context, cfg Config, base string, cols []string) *Idle 
 	res.BaselineCPUSecPerMin = rows[0].CPUSecPerMin
 	for _, r := range rows[1:] {
 		if r.Error == "" {
-			r.NetCPUSecPerMin = round3(r.CPUSecPerMin - res.BaselineCPUSecPerMin)
+			r.NetCPUSecPerMin = rig.Round3(r.CPUSecPerMin - res.BaselineCPUSecPerMin)
 		}
 		res.Rows = append(res.Rows, r)
 	}
@@ -110,7 +113,7 @@ func runIdle(ctx context.Context, cfg Config, base string, cols []string) *Idle 
 }
 
 // childIdle is the child's side of the idle-cost experiment.
-func childIdle(ctx context.Context, spec childSpec, out *lineWriter) error {
+func childIdle(ctx context.Context, spec rig.Spec, out *rig.LineWriter) error {
 	col := spec.Columns[0]
 	if col == idleBaseline {
 		data, err := safefile.Read(spec.Path, 0)
@@ -118,30 +121,30 @@ func childIdle(ctx context.Context, spec childSpec, out *lineWriter) error {
 			_, err = config.Parse(data)
 		}
 		if err != nil {
-			out.emit(observation{Col: col, Kind: obsStartError, Msg: err.Error()})
+			out.Emit(rig.Observation{Col: col, Kind: rig.ObsStartError, Msg: err.Error()})
 			return nil
 		}
 	} else {
-		run, err := startColumn(col, spec.Path, spec.Params, out.emit)
+		run, err := rig.StartColumn(col, spec.Path, spec.Params, out.Emit)
 		if err != nil {
-			out.emit(observation{Col: col, Kind: obsStartError, Msg: err.Error()})
+			out.Emit(rig.Observation{Col: col, Kind: rig.ObsStartError, Msg: err.Error()})
 			return nil
 		}
-		defer run.close()
+		defer run.Close()
 	}
-	if err := sleepCtx(ctx, 300*time.Millisecond); err != nil {
+	if err := rig.SleepCtx(ctx, 300*time.Millisecond); err != nil {
 		return err
 	}
 	var r0, r1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
 	t0 := time.Now()
-	if err := sleepCtx(ctx, spec.Duration); err != nil {
+	if err := rig.SleepCtx(ctx, spec.Duration); err != nil {
 		return err
 	}
 	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
 	wall := time.Since(t0)
 	cpu := tvNanos(r1.Utime) + tvNanos(r1.Stime) - tvNanos(r0.Utime) - tvNanos(r0.Stime)
-	out.emit(observation{T: time.Now().UnixNano(), Col: col, Kind: obsIdle, CPUNanos: cpu, WallNanos: wall.Nanoseconds()})
+	out.Emit(rig.Observation{T: time.Now().UnixNano(), Col: col, Kind: rig.ObsIdle, CPUNanos: cpu, WallNanos: wall.Nanoseconds()})
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package detect
+package kernel
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"reloadlab/harness/detect/internal/rig"
 	"reloadlab/harness/writepattern"
 	"reloadlab/strategies/config"
 )
@@ -63,8 +64,10 @@ const DefaultWatchLimit = 8
 
 const watchLimitMethod = "a child process in a new user namespace (clone(CLONE_NEWUSER), its uid 0 mapped to the lab's uid) writes /proc/sys/user/max_inotify_watches of that namespace only, one inotify instance adds watches on fresh directories until inotify_add_watch fails, and with that instance still holding every watch the columns start on a config (signal last, alone, since robust also answers SIGUSR1); the config is then rewritten in place and each column has the deadline to serve it. The host's limits are read, never written."
 
-// runWatchLimit runs the watch limit experiment.
-func runWatchLimit(ctx context.Context, cfg Config, base string, cols []string) *WatchLimit {
+// RunWatchLimit runs the watch limit experiment for cols (column names),
+// in one child in a new user namespace, in a directory it makes under base
+// and removes. A failure is reported in the result's Error.
+func RunWatchLimit(ctx context.Context, cfg Config, base string, cols []string) *WatchLimit {
 	res := &WatchLimit{Method: watchLimitMethod}
 	before, err := readInt("/proc/sys/fs/inotify/max_user_watches")
 	if err != nil {
@@ -95,25 +98,25 @@ func runWatchLimit(ctx context.Context, cfg Config, base string, cols []string) 
 	var mu sync.Mutex
 	var result []byte
 	var childErr []string
-	emit := func(o observation) {
+	emit := func(o rig.Observation) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch o.Kind {
-		case obsResult:
+		case rig.ObsResult:
 			result = o.Data
-		case obsError:
+		case rig.ObsError:
 			childErr = append(childErr, o.Msg)
 		}
 	}
-	spec := childSpec{Mode: modeWatchLimit, Dir: dir, Limit: DefaultWatchLimit, Keys: 50, Columns: cols,
-		Params:   triggerParams{PollInterval: cfg.PollInterval, Debounce: cfg.Debounce, SafetyInterval: cfg.SafetyInterval},
-		Deadline: cfg.effectiveDeadline()}
-	ch, err := startChild(cfg.Child, spec, attr, emit)
+	spec := rig.Spec{Mode: modeWatchLimit, Dir: dir, Limit: DefaultWatchLimit, Keys: 50, Columns: cols,
+		Params:   cfg.params(),
+		Deadline: cfg.Deadline}
+	ch, err := rig.StartChild(cfg.Child, spec, attr, emit)
 	if err != nil {
 		res.Error = fmt.Sprintf("cannot start a child in a new user namespace: %v", err)
 		return res
 	}
-	if err := ch.wait(ctx, 2*time.Minute); err != nil {
+	if err := ch.Wait(ctx, 2*time.Minute); err != nil {
 		res.Error = err.Error()
 	}
 	if after, err := readInt("/proc/sys/fs/inotify/max_user_watches"); err == nil {
@@ -132,7 +135,7 @@ func runWatchLimit(ctx context.Context, cfg Config, base string, cols []string) 
 		res.Error = fmt.Sprintf("decode child result: %v", err)
 		return res
 	}
-	clean := pathCleaner(dir)
+	clean := rig.PathCleaner(dir)
 	res.ChildInitial, res.LimitSet, res.WatchesAdded = got.ChildInitial, got.LimitSet, got.WatchesAdded
 	res.AddError, res.Errno, res.LimitApplies = clean(got.AddError), got.Errno, got.LimitApplies
 	for _, c := range got.Columns {
@@ -150,14 +153,14 @@ func runWatchLimit(ctx context.Context, cfg Config, base string, cols []string) 
 
 // childWatchLimit is the child's side: it runs inside the new user
 // namespace.
-func childWatchLimit(ctx context.Context, spec childSpec, out *lineWriter) error {
+func childWatchLimit(ctx context.Context, spec rig.Spec, out *rig.LineWriter) error {
 	res := WatchLimit{LimitSet: spec.Limit}
 	report := func() error {
 		data, err := json.Marshal(res)
 		if err != nil {
 			return err
 		}
-		out.emit(observation{T: time.Now().UnixNano(), Kind: obsResult, Data: data})
+		out.Emit(rig.Observation{T: time.Now().UnixNano(), Kind: rig.ObsResult, Data: data})
 		return nil
 	}
 	const knob = "/proc/sys/user/max_inotify_watches"
@@ -203,7 +206,7 @@ func childWatchLimit(ctx context.Context, spec childSpec, out *lineWriter) error
 		res.Error = err.Error()
 		return report()
 	}
-	path := filepath.Join(confDir, ConfigName)
+	path := filepath.Join(confDir, rig.ConfigName)
 	if err := os.WriteFile(path, config.Generate(1, spec.Keys), 0o644); err != nil {
 		res.Error = err.Error()
 		return report()
@@ -217,9 +220,9 @@ func childWatchLimit(ctx context.Context, spec childSpec, out *lineWriter) error
 		order = append(order, c)
 	}
 	version := int64(1)
-	var target written
+	var target rig.Written
 	var changed time.Time
-	emit := func(o observation) {
+	emit := func(o rig.Observation) {
 		mu.Lock()
 		defer mu.Unlock()
 		r := rows[o.Col]
@@ -227,14 +230,14 @@ func childWatchLimit(ctx context.Context, spec childSpec, out *lineWriter) error
 			return
 		}
 		switch o.Kind {
-		case obsError, obsRejected:
+		case rig.ObsError, rig.ObsRejected:
 			if len(r.Errors) < 4 {
 				r.Errors = append(r.Errors, o.Msg)
 			}
-		case obsApply:
-			if !r.Applied && target.Hash != "" && same(o.State, target) {
+		case rig.ObsApply:
+			if !r.Applied && target.Hash != "" && rig.Same(o.State, target) {
 				r.Applied = true
-				l := round3(ms(max(o.time().Sub(changed), 0)))
+				l := rig.Round3(rig.MS(max(o.Time().Sub(changed), 0)))
 				r.LatencyMS = &l
 				r.Via = o.Msg
 			}
@@ -242,11 +245,11 @@ func childWatchLimit(ctx context.Context, spec childSpec, out *lineWriter) error
 	}
 	change := func() error {
 		inplace, _ := writepattern.Lookup("inplace")
-		data, err := inplace.Write(ctx, confDir, ConfigName, func() []byte { version++; return config.Generate(version, spec.Keys) })
+		data, err := inplace.Write(ctx, confDir, rig.ConfigName, func() []byte { version++; return config.Generate(version, spec.Keys) })
 		if err != nil {
 			return err
 		}
-		w, err := oracleEntry(data[0])
+		w, err := rig.OracleEntry(data[0])
 		if err != nil {
 			return err
 		}
@@ -275,13 +278,13 @@ func childWatchLimit(ctx context.Context, spec childSpec, out *lineWriter) error
 
 	// Phase 1: every column but signal, with no watch left.
 	var phase1 []string
-	var runs []running
+	var runs []rig.Running
 	for _, c := range spec.Columns {
 		if c == "signal" {
 			continue
 		}
 		phase1 = append(phase1, c)
-		run, err := startColumn(c, path, spec.Params, emit)
+		run, err := rig.StartColumn(c, path, spec.Params, emit)
 		if err != nil {
 			mu.Lock()
 			rows[c].StartError = err.Error()
@@ -297,16 +300,16 @@ func childWatchLimit(ctx context.Context, spec childSpec, out *lineWriter) error
 	}
 	waitApplied(phase1)
 	for _, r := range runs {
-		r.close()
+		r.Close()
 	}
 
 	// Phase 2: signal, alone. Its initial load reads the current version,
 	// which must not count as serving the change made for it.
 	mu.Lock()
-	target = written{}
+	target = rig.Written{}
 	mu.Unlock()
 	if rows["signal"] != nil {
-		run, err := startColumn("signal", path, spec.Params, emit)
+		run, err := rig.StartColumn("signal", path, spec.Params, emit)
 		if err != nil {
 			rows["signal"].StartError = err.Error()
 		} else {
@@ -317,7 +320,7 @@ func childWatchLimit(ctx context.Context, spec childSpec, out *lineWriter) error
 			}
 			syscall.Kill(os.Getpid(), syscall.SIGUSR1)
 			waitApplied([]string{"signal"})
-			run.close()
+			run.Close()
 		}
 	}
 	mu.Lock()

@@ -1,4 +1,4 @@
-package detect
+package rig
 
 import (
 	"fmt"
@@ -40,7 +40,7 @@ func (koanfYAML) Marshal(o map[string]any) ([]byte, error) { return yaml.Marshal
 // error, as a rejected read). A non-nil err in the callback means the
 // provider's watch loop has ended (every error path in providers/file
 // breaks out of it, knadh/koanf#271).
-func startKoanf(path string, emit func(observation)) (running, error) {
+func startKoanf(path string, emit func(Observation)) (Running, error) {
 	f := file.Provider(path)
 	k := koanf.New(".")
 	if err := k.Load(f, koanfYAML{}); err != nil {
@@ -50,7 +50,7 @@ func startKoanf(path string, emit func(observation)) (running, error) {
 	err := f.Watch(func(event any, err error) {
 		now := time.Now().UnixNano()
 		if err != nil {
-			emit(observation{T: now, Col: ColKoanf, Kind: obsError, Msg: "watch error: " + err.Error() + " (the provider's watch loop has ended: no further reloads)"})
+			emit(Observation{T: now, Col: ColKoanf, Kind: ObsError, Msg: "watch error: " + err.Error() + " (the provider's watch loop has ended: no further reloads)"})
 			return
 		}
 		mu.Lock()
@@ -58,10 +58,10 @@ func startKoanf(path string, emit func(observation)) (running, error) {
 		k = koanf.New(".")
 		lerr := k.Load(f, koanfYAML{})
 		if lerr != nil {
-			emit(observation{T: now, Col: ColKoanf, Kind: obsRejected, Msg: "Load: " + lerr.Error()})
+			emit(Observation{T: now, Col: ColKoanf, Kind: ObsRejected, Msg: "Load: " + lerr.Error()})
 		}
-		emit(observation{T: time.Now().UnixNano(), Col: ColKoanf, Kind: obsApply, AfterError: lerr != nil,
-			Msg: fmt.Sprint("Watch callback ", event), State: stateOfMap(k.All())})
+		emit(Observation{T: time.Now().UnixNano(), Col: ColKoanf, Kind: ObsApply, AfterError: lerr != nil,
+			Msg: fmt.Sprint("Watch callback ", event), State: StateOfMap(k.All())})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("koanf: Watch: %w", err)

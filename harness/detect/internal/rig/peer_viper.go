@@ -1,4 +1,4 @@
-package detect
+package rig
 
 import (
 	"context"
@@ -28,7 +28,7 @@ import (
 // were well). viper has no way to stop watching (spf13/viper#1404) and
 // calls os.Exit(1) when it cannot create a watcher, so it runs only in a
 // child process that the lab kills.
-func startViper(path string, emit func(observation)) (running, error) {
+func startViper(path string, emit func(Observation)) (Running, error) {
 	h := &viperLog{emit: emit}
 	v := viper.NewWithOptions(viper.WithLogger(slog.New(h)))
 	v.SetConfigFile(path)
@@ -37,8 +37,8 @@ func startViper(path string, emit func(observation)) (running, error) {
 	}
 	v.OnConfigChange(func(e fsnotify.Event) {
 		failed := h.takeReadError()
-		emit(observation{T: time.Now().UnixNano(), Col: ColViper, Kind: obsApply, AfterError: failed,
-			Msg: "OnConfigChange " + e.String(), State: stateOfMap(v.AllSettings())})
+		emit(Observation{T: time.Now().UnixNano(), Col: ColViper, Kind: ObsApply, AfterError: failed,
+			Msg: "OnConfigChange " + e.String(), State: StateOfMap(v.AllSettings())})
 	})
 	v.WatchConfig()
 	if msg := h.addError(); msg != "" {
@@ -50,8 +50,11 @@ func startViper(path string, emit func(observation)) (running, error) {
 // peerColumn is a started peer; close stops what can be stopped.
 type peerColumn struct{ stop func() }
 
-func (peerColumn) unchanged() uint64 { return 0 }
-func (c peerColumn) close() {
+// Unchanged is 0: a peer has no content check.
+func (peerColumn) Unchanged() uint64 { return 0 }
+
+// Close stops the peer's watch if it can be stopped.
+func (c peerColumn) Close() {
 	if c.stop != nil {
 		c.stop()
 	}
@@ -60,7 +63,7 @@ func (c peerColumn) close() {
 // viperLog is an slog.Handler that turns viper's error logs into
 // observations.
 type viperLog struct {
-	emit func(observation)
+	emit func(Observation)
 
 	mu        sync.Mutex
 	readError bool
@@ -79,15 +82,15 @@ func (h *viperLog) Handle(_ context.Context, r slog.Record) error {
 		h.mu.Lock()
 		h.readError = true
 		h.mu.Unlock()
-		h.emit(observation{T: now, Col: ColViper, Kind: obsRejected, Msg: msg})
+		h.emit(Observation{T: now, Col: ColViper, Kind: ObsRejected, Msg: msg})
 	case strings.HasPrefix(msg, "failed to add watcher"):
 		h.mu.Lock()
 		h.addErr = msg
 		h.mu.Unlock()
 	case strings.HasPrefix(msg, "watcher error"):
-		h.emit(observation{T: now, Col: ColViper, Kind: obsError, Msg: msg + " (viper's watch loop returns: no further reloads)"})
+		h.emit(Observation{T: now, Col: ColViper, Kind: ObsError, Msg: msg + " (viper's watch loop returns: no further reloads)"})
 	default:
-		h.emit(observation{T: now, Col: ColViper, Kind: obsError, Msg: msg})
+		h.emit(Observation{T: now, Col: ColViper, Kind: ObsError, Msg: msg})
 	}
 	return nil
 }

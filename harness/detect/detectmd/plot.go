@@ -1,8 +1,9 @@
-package detect
+package detectmd
 
 import (
 	"fmt"
 
+	"reloadlab/harness/detect"
 	"reloadlab/harness/plots"
 )
 
@@ -16,7 +17,7 @@ const plotFloorMS = 0.01
 // version served), all file systems and patterns pooled. Missed trials have
 // no latency and are not drawn; the count under each name says how many
 // trials were detected out of how many had a change to detect.
-func WriteLatencyPlot(path string, m *Matrix) error {
+func WriteLatencyPlot(path string, m *detect.Matrix) error {
 	var groups []plots.Group
 	for _, col := range m.Columns {
 		var g plots.Group

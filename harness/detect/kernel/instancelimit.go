@@ -1,4 +1,4 @@
-package detect
+package kernel
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"reloadlab/harness/detect/internal/rig"
 	"reloadlab/harness/writepattern"
 	"reloadlab/strategies/config"
 )
@@ -182,9 +183,11 @@ func instanceLimitSkip() string {
 	return ""
 }
 
-// runInstanceLimit runs the instance limit experiment, one child per
-// column of cols, one after the other.
-func runInstanceLimit(ctx context.Context, cfg Config, base string, cols []string) *InstanceLimit {
+// RunInstanceLimit runs the instance limit experiment, one child per
+// column of cols, one after the other, in a directory it makes under base
+// and removes. Without root or user namespaces it returns at once, the
+// reason in the result's Error ("skipped: …").
+func RunInstanceLimit(ctx context.Context, cfg Config, base string, cols []string) *InstanceLimit {
 	res := &InstanceLimit{Method: instanceLimitMethod, LimitSet: DefaultInstanceLimit}
 	if skip := instanceLimitSkip(); skip != "" {
 		res.Error = skip
@@ -217,7 +220,7 @@ func runInstanceLimit(ctx context.Context, cfg Config, base string, cols []strin
 	res.HostInstancesHeld = held
 	res.HostInstancesInUse = hostInstancesInUse()
 
-	clean := pathCleaner(dir)
+	clean := rig.PathCleaner(dir)
 	res.LimitApplies = len(cols) > 0
 	for i, c := range cols {
 		if err := ctx.Err(); err != nil {
@@ -274,11 +277,11 @@ type instanceCollector struct {
 	notes    []string
 }
 
-func (c *instanceCollector) emit(o observation) {
+func (c *instanceCollector) emit(o rig.Observation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch o.Kind {
-	case obsResult:
+	case rig.ObsResult:
 		if o.Col == "" {
 			var p InstanceLimit
 			if err := json.Unmarshal(o.Data, &p); err != nil {
@@ -294,11 +297,11 @@ func (c *instanceCollector) emit(o observation) {
 			return
 		}
 		c.final = &f
-	case obsStarted:
+	case rig.ObsStarted:
 		c.started = true
-	case obsStartError:
+	case rig.ObsStartError:
 		c.startErr = o.Msg
-	case obsError, obsRejected:
+	case rig.ObsError, rig.ObsRejected:
 		if len(c.errs) < 4 {
 			c.errs = append(c.errs, o.Msg)
 		}
@@ -315,12 +318,12 @@ func runInstanceColumn(ctx context.Context, cfg Config, dir, c string) (Instance
 		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}},
 		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
 	}
-	deadline := cfg.effectiveDeadline()
-	spec := childSpec{Mode: modeInstanceLimit, Dir: dir, Limit: DefaultInstanceLimit, Keys: 50, Columns: []string{c},
-		Params:   triggerParams{PollInterval: cfg.PollInterval, Debounce: cfg.Debounce, SafetyInterval: cfg.SafetyInterval},
+	deadline := cfg.Deadline
+	spec := rig.Spec{Mode: modeInstanceLimit, Dir: dir, Limit: DefaultInstanceLimit, Keys: 50, Columns: []string{c},
+		Params:   cfg.params(),
 		Deadline: deadline}
 	col := &instanceCollector{}
-	ch, err := startChild(cfg.Child, spec, attr, col.emit)
+	ch, err := rig.StartChild(cfg.Child, spec, attr, col.emit)
 	if err != nil {
 		return row, nil, fmt.Errorf("skipped: cannot start a child in a new user namespace: %w", err)
 	}
@@ -329,19 +332,19 @@ func runInstanceColumn(ctx context.Context, cfg Config, dir, c string) (Instance
 	defer timer.Stop()
 	timedOut := false
 	select {
-	case <-ch.done:
+	case <-ch.Done():
 	case <-timer.C:
-		ch.kill()
+		ch.Kill()
 		timedOut = true
 	case <-ctx.Done():
-		ch.kill()
+		ch.Kill()
 		return row, nil, fmt.Errorf("instance limit %s: %w", c, ctx.Err())
 	}
 
 	col.mu.Lock()
 	defer col.mu.Unlock()
 	row.StartError, row.Errors = col.startErr, col.errs
-	row.Stderr = lastLine(ch.stderr.String(), 200)
+	row.Stderr = lastLine(ch.Stderr(), 200)
 	if p := col.probe; p != nil {
 		row.InstancesCreated, row.Errno = p.InstancesCreated, p.Errno
 	}
@@ -361,7 +364,7 @@ func runInstanceColumn(ctx context.Context, cfg Config, dir, c string) (Instance
 		}
 	}
 	if died {
-		if ps := ch.cmd.ProcessState; ps != nil {
+		if ps := ch.ProcessState(); ps != nil {
 			if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 				row.Signal = unix.SignalName(ws.Signal())
 			} else {
@@ -420,7 +423,7 @@ func lastLine(s string, n int) string {
 // exhausts the namespace's inotify instances, reports that, then runs its
 // one column through the changes and reports the column's result. If the
 // column ends the process, the lab sees the exit instead of the result.
-func childInstanceLimit(ctx context.Context, spec childSpec, out *lineWriter) error {
+func childInstanceLimit(ctx context.Context, spec rig.Spec, out *rig.LineWriter) error {
 	if len(spec.Columns) != 1 {
 		return fmt.Errorf("detect child: the instance-limit job takes one column, got %d", len(spec.Columns))
 	}
@@ -445,39 +448,39 @@ func childInstanceLimit(ctx context.Context, spec childSpec, out *lineWriter) er
 		row.Error = fmt.Sprintf("config directory: %v", err)
 		return report()
 	}
-	path := filepath.Join(confDir, ConfigName)
+	path := filepath.Join(confDir, rig.ConfigName)
 	if err := os.WriteFile(path, config.Generate(1, spec.Keys), 0o644); err != nil {
 		row.Error = fmt.Sprintf("write version 1: %v", err)
 		return report()
 	}
 
 	var mu sync.Mutex
-	var target written
+	var target rig.Written
 	var changed time.Time
 	var current *InstanceLimitChange
-	emit := func(o observation) {
+	emit := func(o rig.Observation) {
 		switch o.Kind {
-		case obsError, obsRejected:
-			out.emit(o)
-		case obsApply:
+		case rig.ObsError, rig.ObsRejected:
+			out.Emit(o)
+		case rig.ObsApply:
 			mu.Lock()
 			defer mu.Unlock()
-			if current != nil && !current.Applied && same(o.State, target) {
+			if current != nil && !current.Applied && rig.Same(o.State, target) {
 				current.Applied = true
-				l := round3(ms(max(o.time().Sub(changed), 0)))
+				l := rig.Round3(rig.MS(max(o.Time().Sub(changed), 0)))
 				current.LatencyMS = &l
 				current.Via = o.Msg
 			}
 		}
 	}
-	run, err := startColumn(name, path, spec.Params, emit)
+	run, err := rig.StartColumn(name, path, spec.Params, emit)
 	if err != nil {
-		out.emit(observation{T: time.Now().UnixNano(), Col: name, Kind: obsStartError, Msg: err.Error()})
+		out.Emit(rig.Observation{T: time.Now().UnixNano(), Col: name, Kind: rig.ObsStartError, Msg: err.Error()})
 		return report()
 	}
-	defer run.close()
-	out.emit(observation{T: time.Now().UnixNano(), Col: name, Kind: obsStarted})
-	if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+	defer run.Close()
+	out.Emit(rig.Observation{T: time.Now().UnixNano(), Col: name, Kind: rig.ObsStarted})
+	if err := rig.SleepCtx(ctx, 200*time.Millisecond); err != nil {
 		return err
 	}
 
@@ -489,7 +492,7 @@ func childInstanceLimit(ctx context.Context, spec childSpec, out *lineWriter) er
 			row.Error = err.Error()
 			return report()
 		}
-		data, err := p.Write(ctx, confDir, ConfigName, next)
+		data, err := p.Write(ctx, confDir, rig.ConfigName, next)
 		if err == nil && len(data) == 0 {
 			err = errors.New("wrote no complete version")
 		}
@@ -497,7 +500,7 @@ func childInstanceLimit(ctx context.Context, spec childSpec, out *lineWriter) er
 			row.Error = fmt.Sprintf("change by %s: %v", pname, err)
 			return report()
 		}
-		w, err := oracleEntry(data[len(data)-1])
+		w, err := rig.OracleEntry(data[len(data)-1])
 		if err != nil {
 			row.Error = err.Error()
 			return report()
@@ -516,7 +519,7 @@ func childInstanceLimit(ctx context.Context, spec childSpec, out *lineWriter) er
 			mu.Lock()
 			done := ch.Applied
 			mu.Unlock()
-			if done || sleepCtx(ctx, 20*time.Millisecond) != nil {
+			if done || rig.SleepCtx(ctx, 20*time.Millisecond) != nil {
 				break
 			}
 		}
@@ -529,7 +532,7 @@ func childInstanceLimit(ctx context.Context, spec childSpec, out *lineWriter) er
 		}
 		// Let a coarse timestamp tick pass, so an mtime poll can tell
 		// the next change from this one.
-		sleepCtx(ctx, 100*time.Millisecond)
+		rig.SleepCtx(ctx, 100*time.Millisecond)
 	}
 	return report()
 }
@@ -570,12 +573,12 @@ func exhaustInstances(limit int) (InstanceLimit, []int) {
 
 // emitResult writes v as a result observation of column col ("" for the
 // exhaustion result).
-func emitResult(out *lineWriter, col string, v any) error {
+func emitResult(out *rig.LineWriter, col string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("detect child: encode result: %w", err)
 	}
-	out.emit(observation{T: time.Now().UnixNano(), Col: col, Kind: obsResult, Data: data})
+	out.Emit(rig.Observation{T: time.Now().UnixNano(), Col: col, Kind: rig.ObsResult, Data: data})
 	return nil
 }
 

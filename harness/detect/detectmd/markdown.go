@@ -1,18 +1,21 @@
-package detect
+package detectmd
 
 import (
 	"bytes"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"reloadlab/harness/detect"
+	"reloadlab/harness/mdtable"
 	"reloadlab/harness/results"
 )
 
 // WriteMarkdownFile writes the report (matrix.md) to path atomically.
-func WriteMarkdownFile(path string, m *Matrix) error {
+func WriteMarkdownFile(path string, m *detect.Matrix) error {
 	var b bytes.Buffer
 	if err := WriteMarkdown(&b, m); err != nil {
 		return err
@@ -22,10 +25,11 @@ func WriteMarkdownFile(path string, m *Matrix) error {
 
 // WriteMarkdown writes the readable grid: the machine and command, the
 // definitions, one table per file system (columns across, patterns down)
-// with a why line under it for every problem cell, then the overflow,
-// watch-limit, instance-limit and idle-cost experiments and the article's
-// claims against the measurement.
-func WriteMarkdown(w io.Writer, m *Matrix) error {
+// with a why line under it for every problem cell, the patterns, model
+// checks, witness events and wasted reads, then the overflow, article-loop,
+// watch-limit, instance-limit and idle-cost experiments, and where the
+// article's claims are judged (the ledger in REPORT.md).
+func WriteMarkdown(w io.Writer, m *detect.Matrix) error {
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	mi := m.Machine
@@ -71,15 +75,7 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 			continue
 		}
 		p("%s. Setup: `%s`.\n\n", capitalize(fs.Note), fs.Setup)
-		p("| pattern |")
-		for _, c := range m.Columns {
-			p(" %s |", c.Name)
-		}
-		p("\n|---|")
-		for range m.Columns {
-			p("---|")
-		}
-		p("\n")
+		p("%s", mdtable.Header(mdtable.With("pattern", columnNames(m))...))
 		var whys []string
 		for _, pat := range m.Patterns {
 			if pat.Skipped != "" {
@@ -89,19 +85,19 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 			if row == nil {
 				continue
 			}
-			p("| %s |", pat.Name)
+			cells := make([]string, 0, len(m.Columns))
 			for _, col := range m.Columns {
 				c := m.Cell(fs.Name, pat.Name, col.Name)
 				if c == nil {
-					p(" |")
+					cells = append(cells, "")
 					continue
 				}
-				p(" %s |", cellText(c))
+				cells = append(cells, cellText(c))
 				if c.Why != "" {
 					whys = append(whys, fmt.Sprintf("**%s × %s**: %s.", col.Name, pat.Name, c.Why))
 				}
 			}
-			p("\n")
+			p("%s", mdtable.Row(mdtable.With(pat.Name, cells)...))
 			if row.Errored > 0 {
 				whys = append(whys, fmt.Sprintf("**%s**: %d trials could not run: %s.", pat.Name, row.Errored, strings.Join(row.ErrorSamples, "; ")))
 			}
@@ -125,9 +121,9 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 		p("Patterns not run: %s.\n\n", strings.Join(skipped, "; "))
 	}
 
-	p("## Patterns\n\n| pattern | models |\n|---|---|\n")
+	p("## Patterns\n\n%s", mdtable.Header("pattern", "models"))
 	for _, pat := range m.Patterns {
-		p("| %s | %s |\n", pat.Name, mdCell(pat.Models))
+		p("%s", mdtable.Row(pat.Name, pat.Models))
 	}
 	p("\n")
 
@@ -154,7 +150,7 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 }
 
 // cellText renders one grid cell.
-func cellText(c *Cell) string {
+func cellText(c *detect.Cell) string {
 	var parts []string
 	warn := func(s string) { parts = append(parts, "**⚠ "+s+"**") }
 	switch {
@@ -196,7 +192,7 @@ func cellText(c *Cell) string {
 }
 
 // summaryLines says, per column, where it had problems.
-func summaryLines(m *Matrix) []string {
+func summaryLines(m *detect.Matrix) []string {
 	var out []string
 	for _, col := range m.Columns {
 		var missed, torn, spur, dup []string
@@ -249,29 +245,30 @@ func summaryLines(m *Matrix) []string {
 }
 
 // writeModels compares each real tool with the model it checks.
-func writeModels(b *bytes.Buffer, ms []ModelCheck) {
+func writeModels(b *bytes.Buffer, ms []detect.ModelCheck) {
 	if len(ms) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "## Models against the real tools\n\nEach real tool's row against the model pattern it checks, on the same file system: the events the witnesses saw on the config file, and the columns whose verdict differs.\n\n| file system | real tool | model | agrees | events with the tool | events with the model | verdicts that differ |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(b, "## Models against the real tools\n\nEach real tool's row against the model pattern it checks, on the same file system: the events the witnesses saw on the config file, and the columns whose verdict differs.\n\n")
+	b.WriteString(mdtable.Header("file system", "real tool", "model", "agrees", "events with the tool", "events with the model", "verdicts that differ"))
 	for _, m := range ms {
 		agrees := "yes"
 		if !m.Agrees {
 			agrees = "**no**"
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", m.FS, m.Real, m.Model, agrees, mdCell(m.RealEvents), mdCell(m.ModelEvents), mdCell(strings.Join(m.Differ, "; ")))
+		b.WriteString(mdtable.Row(m.FS, m.Real, m.Model, agrees, m.RealEvents, m.ModelEvents, strings.Join(m.Differ, "; ")))
 	}
 	fmt.Fprintln(b)
 }
 
 // writeEvidence writes, per file system × pattern, what the raw inotify
 // witnesses saw.
-func writeEvidence(b *bytes.Buffer, m *Matrix) {
+func writeEvidence(b *bytes.Buffer, m *detect.Matrix) {
 	if len(m.Rows) == 0 {
 		return
 	}
 	fmt.Fprintf(b, "## Event witness\n\nWhat two plain fsnotify watchers saw between the first write and the end of each trial (every distinct event, with the number of trials it appeared in when not all), and what stat(2) said about the file before and after the last write.\n\n")
-	fmt.Fprintf(b, "| file system | pattern | directory watch | file-path watch | stat |\n|---|---|---|---|---|\n")
+	b.WriteString(mdtable.Header("file system", "pattern", "directory watch", "file-path watch", "stat"))
 	for _, r := range m.Rows {
 		stat := []string{}
 		if r.StatUnchanged > 0 {
@@ -280,47 +277,41 @@ func writeEvidence(b *bytes.Buffer, m *Matrix) {
 		if r.InodeChanged > 0 {
 			stat = append(stat, fmt.Sprintf("last write made a new inode %d/%d", r.InodeChanged, r.Trials))
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", r.FS, r.Pattern, tallyText(r.DirEvents, r.Trials), tallyText(r.FileEvents, r.Trials), strings.Join(stat, ", "))
+		b.WriteString(mdtable.Row(r.FS, r.Pattern, tallyText(r.DirEvents, r.Trials), tallyText(r.FileEvents, r.Trials), strings.Join(stat, ", ")))
 	}
 	fmt.Fprintln(b)
 }
 
-// tallyText renders an event tally, most frequent first.
+// tallyText renders an event tally, most frequent first, with the number
+// of trials an event appeared in when not all.
 func tallyText(t map[string]int, trials int) string {
 	if len(t) == 0 {
 		return "none"
 	}
 	var parts []string
-	for _, k := range sortedTally(t) {
+	for _, k := range detect.SortedEvents(t) {
 		s := k
 		if t[k] != trials {
 			s += fmt.Sprintf(" (%d)", t[k])
 		}
 		parts = append(parts, s)
 	}
-	return mdCell(strings.Join(parts, ", "))
+	return strings.Join(parts, ", ")
 }
 
 // writeWasted sums the wasted reads and rejections per column and file
 // system.
-func writeWasted(b *bytes.Buffer, m *Matrix) {
+func writeWasted(b *bytes.Buffer, m *detect.Matrix) {
 	if len(m.Cells) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "## Wasted and rejected reads\n\nPer column and file system, summed over all patterns and trials: pipeline runs that found the content unchanged (a trigger fire that was not a change: the cost of dedup-by-hash) / reads rejected by the parser.\n\n| file system |")
-	for _, c := range m.Columns {
-		fmt.Fprintf(b, " %s |", c.Name)
-	}
-	fmt.Fprintf(b, "\n|---|")
-	for range m.Columns {
-		fmt.Fprintf(b, "---|")
-	}
-	fmt.Fprintln(b)
+	fmt.Fprintf(b, "## Wasted and rejected reads\n\nPer column and file system, summed over all patterns and trials: pipeline runs that found the content unchanged (a trigger fire that was not a change: the cost of dedup-by-hash) / reads rejected by the parser.\n\n")
+	b.WriteString(mdtable.Header(mdtable.With("file system", columnNames(m))...))
 	for _, fs := range m.FileSystems {
 		if fs.Error != "" {
 			continue
 		}
-		fmt.Fprintf(b, "| %s |", fs.Name)
+		cells := make([]string, 0, len(m.Columns))
 		for _, col := range m.Columns {
 			var wasted uint64
 			var rej int
@@ -330,18 +321,19 @@ func writeWasted(b *bytes.Buffer, m *Matrix) {
 					rej += c.Rejected
 				}
 			}
-			if isPeer(col.Name) {
-				fmt.Fprintf(b, " — / %d |", rej)
+			if col.IsPeer() {
+				cells = append(cells, fmt.Sprintf("— / %d", rej))
 			} else {
-				fmt.Fprintf(b, " %d / %d |", wasted, rej)
+				cells = append(cells, fmt.Sprintf("%d / %d", wasted, rej))
 			}
 		}
-		fmt.Fprintln(b)
+		b.WriteString(mdtable.Row(mdtable.With(fs.Name, cells)...))
 	}
 	fmt.Fprintln(b)
 }
 
-func writeArticleLoop(b *bytes.Buffer, al *ArticleLoop) {
+// writeArticleLoop writes the article's stress loop, one row per variant.
+func writeArticleLoop(b *bytes.Buffer, al *detect.ArticleLoop) {
 	if al == nil {
 		return
 	}
@@ -350,19 +342,21 @@ func writeArticleLoop(b *bytes.Buffer, al *ArticleLoop) {
 		fmt.Fprintf(b, "Failed: %s\n\n", al.Error)
 		return
 	}
-	fmt.Fprintf(b, "max_queued_events = %d, %d iterations.\n\n| variant | events delivered | by operation | ErrEventOverflow | watches left | errors |\n|---|---|---|---|---|---|\n", al.MaxQueuedEvents, al.Iterations)
+	fmt.Fprintf(b, "max_queued_events = %d, %d iterations.\n\n", al.MaxQueuedEvents, al.Iterations)
+	b.WriteString(mdtable.Header("variant", "events delivered", "by operation", "ErrEventOverflow", "watches left", "errors"))
 	for _, r := range al.Runs {
 		ops := make([]string, 0, len(r.ByOp))
 		for op, n := range r.ByOp {
 			ops = append(ops, fmt.Sprintf("%s %d", op, n))
 		}
 		sort.Strings(ops)
-		fmt.Fprintf(b, "| %s | %d | %s | %s | %d | %s |\n", r.Name, r.Events, strings.Join(ops, ", "), yesNo(r.Overflow), r.WatchesLeft, mdCell(strings.Join(r.Errors, "; ")))
+		b.WriteString(mdtable.Row(r.Name, strconv.Itoa(r.Events), strings.Join(ops, ", "), yesNo(r.Overflow), strconv.Itoa(r.WatchesLeft), strings.Join(r.Errors, "; ")))
 	}
 	b.WriteString("\n")
 }
 
-func writeOverflow(b *bytes.Buffer, o *Overflow) {
+// writeOverflow writes the queue overflow experiment, one row per column.
+func writeOverflow(b *bytes.Buffer, o *detect.Overflow) {
 	if o == nil {
 		return
 	}
@@ -371,7 +365,7 @@ func writeOverflow(b *bytes.Buffer, o *Overflow) {
 		fmt.Fprintf(b, "Not completed: %s.\n\n", o.Error)
 	}
 	fmt.Fprintf(b, "Method: %s\n\nmax_queued_events = %d; %d noise events generated while the watchers were stopped for %s.\n\n", o.Method, o.MaxQueuedEvents, o.NoiseEvents, fmtMS(o.StoppedMS))
-	fmt.Fprintf(b, "| column | ErrEventOverflow reached it | last version arrived | after SIGCONT | how / what it reported |\n|---|---|---|---|---|\n")
+	b.WriteString(mdtable.Header("column", "ErrEventOverflow reached it", "last version arrived", "after SIGCONT", "how / what it reported"))
 	for _, c := range o.Columns {
 		arrived := "**⚠ no**"
 		lat := "—"
@@ -389,12 +383,13 @@ func writeOverflow(b *bytes.Buffer, o *Overflow) {
 			}
 			how += "reported: " + strings.Join(c.Errors, "; ")
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", c.Column, yesNo(c.OverflowReported), arrived, lat, mdCell(how))
+		b.WriteString(mdtable.Row(c.Column, yesNo(c.OverflowReported), arrived, lat, how))
 	}
 	fmt.Fprintln(b)
 }
 
-func writeWatchLimit(b *bytes.Buffer, w *WatchLimit) {
+// writeWatchLimit writes the watch limit experiment, one row per column.
+func writeWatchLimit(b *bytes.Buffer, w *detect.WatchLimit) {
 	if w == nil {
 		return
 	}
@@ -406,7 +401,7 @@ func writeWatchLimit(b *bytes.Buffer, w *WatchLimit) {
 		w.HostMaxUserWatches, w.HostWatchesInUse, map[bool]string{true: "unchanged", false: "**changed (or unreadable)**"}[w.HostUnchanged],
 		w.ChildInitial, w.LimitSet, w.WatchesAdded, w.AddError, orDash(w.Errno),
 		limitVerdict(w))
-	fmt.Fprintf(b, "| column | start | what it reported | a later change served |\n|---|---|---|---|\n")
+	b.WriteString(mdtable.Header("column", "start", "what it reported", "a later change served"))
 	for _, c := range w.Columns {
 		start := "started"
 		if c.StartError != "" {
@@ -416,14 +411,14 @@ func writeWatchLimit(b *bytes.Buffer, w *WatchLimit) {
 		if c.Applied {
 			served = "yes, after " + fmtMS(*c.LatencyMS) + " (" + c.Via + ")"
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", c.Column, mdCell(start), mdCell(strings.Join(c.Errors, "; ")), mdCell(served))
+		b.WriteString(mdtable.Row(c.Column, start, strings.Join(c.Errors, "; "), served))
 	}
 	fmt.Fprintln(b)
 }
 
 // limitVerdict says what the watch-limit numbers show about per-namespace
 // accounting.
-func limitVerdict(w *WatchLimit) string {
+func limitVerdict(w *detect.WatchLimit) string {
 	switch {
 	case !w.LimitApplies:
 		return "**The lowered limit was not enforced as set.**"
@@ -434,7 +429,9 @@ func limitVerdict(w *WatchLimit) string {
 	}
 }
 
-func writeInstanceLimit(b *bytes.Buffer, il *InstanceLimit) {
+// writeInstanceLimit writes the instance limit experiment, one row per
+// column.
+func writeInstanceLimit(b *bytes.Buffer, il *detect.InstanceLimit) {
 	if il == nil {
 		return
 	}
@@ -452,10 +449,10 @@ func writeInstanceLimit(b *bytes.Buffer, il *InstanceLimit) {
 		return
 	}
 	fmt.Fprintf(b, "Then, with every instance still held, each column started on a config that was changed after the start, first by rename, then in place.\n\n")
-	fmt.Fprintf(b, "| column | outcome | instances (errno) | start / exit | what it reported | later changes served |\n|---|---|---|---|---|---|\n")
+	b.WriteString(mdtable.Header("column", "outcome", "instances (errno)", "start / exit", "what it reported", "later changes served"))
 	for _, c := range il.Columns {
 		outcome := c.Outcome
-		if outcome == OutcomeExit || outcome == OutcomeKeepServingStale {
+		if outcome == detect.OutcomeExit || outcome == detect.OutcomeKeepServingStale {
 			outcome = "**⚠ " + outcome + "**"
 		}
 		start := "started"
@@ -485,15 +482,15 @@ func writeInstanceLimit(b *bytes.Buffer, il *InstanceLimit) {
 		if c.Error != "" {
 			reported = strings.TrimPrefix(reported+"; lab: "+c.Error, "; ")
 		}
-		fmt.Fprintf(b, "| %s | %s | %d (%s) | %s | %s | %s |\n", c.Column, outcome, c.InstancesCreated, orDash(c.Errno),
-			mdCell(start), mdCell(reported), mdCell(strings.Join(served, "; ")))
+		b.WriteString(mdtable.Row(c.Column, outcome, fmt.Sprintf("%d (%s)", c.InstancesCreated, orDash(c.Errno)),
+			start, reported, strings.Join(served, "; ")))
 	}
 	fmt.Fprintln(b)
 }
 
 // instanceLimitVerdict says what the instance-limit numbers show about
 // per-namespace accounting.
-func instanceLimitVerdict(il *InstanceLimit) string {
+func instanceLimitVerdict(il *detect.InstanceLimit) string {
 	switch {
 	case !il.LimitApplies:
 		return "**The lowered limit was not enforced as set in every child.**"
@@ -504,7 +501,8 @@ func instanceLimitVerdict(il *InstanceLimit) string {
 	}
 }
 
-func writeIdle(b *bytes.Buffer, i *Idle) {
+// writeIdle writes the idle-cost experiment, one row per column.
+func writeIdle(b *bytes.Buffer, i *detect.Idle) {
 	if i == nil {
 		return
 	}
@@ -512,21 +510,27 @@ func writeIdle(b *bytes.Buffer, i *Idle) {
 	if i.Error != "" {
 		fmt.Fprintf(b, "Not completed: %s.\n\n", i.Error)
 	}
-	fmt.Fprintf(b, "| column | CPU s per minute | minus baseline |\n|---|---|---|\n")
+	b.WriteString(mdtable.Header("column", "CPU s per minute", "minus baseline"))
 	for _, r := range i.Rows {
 		if r.Error != "" {
-			fmt.Fprintf(b, "| %s | error: %s | |\n", r.Column, mdCell(r.Error))
+			b.WriteString(mdtable.Row(r.Column, "error: "+r.Error, ""))
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %.3f | %.3f |\n", r.Column, r.CPUSecPerMin, r.NetCPUSecPerMin)
+		b.WriteString(mdtable.Row(r.Column, fmt.Sprintf("%.3f", r.CPUSecPerMin), fmt.Sprintf("%.3f", r.NetCPUSecPerMin)))
 	}
 	fmt.Fprintln(b)
 }
 
-func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+// columnNames returns the names of m's columns, in order.
+func columnNames(m *detect.Matrix) []string {
+	names := make([]string, 0, len(m.Columns))
+	for _, c := range m.Columns {
+		names = append(names, c.Name)
+	}
+	return names
 }
 
+// fmtMS renders a duration in milliseconds with the precision it deserves.
 func fmtMS(v float64) string {
 	switch {
 	case v < 0.1:
@@ -542,8 +546,10 @@ func fmtMS(v float64) string {
 	}
 }
 
-func fmtDur(d time.Duration) string { return fmtMS(ms(d)) }
+// fmtDur renders d as fmtMS does.
+func fmtDur(d time.Duration) string { return fmtMS(float64(d) / float64(time.Millisecond)) }
 
+// fmtInt renders n with thousands separators.
 func fmtInt(n int) string {
 	s := fmt.Sprint(n)
 	var out []byte
@@ -556,6 +562,7 @@ func fmtInt(n int) string {
 	return string(out)
 }
 
+// orDash returns s, or "—" when it is empty.
 func orDash(s string) string {
 	if s == "" {
 		return "—"
@@ -563,6 +570,7 @@ func orDash(s string) string {
 	return s
 }
 
+// yesNo renders b as "yes" or "no".
 func yesNo(b bool) string {
 	if b {
 		return "yes"
@@ -570,6 +578,7 @@ func yesNo(b bool) string {
 	return "no"
 }
 
+// capitalize upper-cases the first byte of s.
 func capitalize(s string) string {
 	if s == "" {
 		return s
