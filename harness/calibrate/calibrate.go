@@ -99,10 +99,14 @@ type Config struct {
 	// spin on a locked OS thread until its CPU clock has advanced, as the
 	// reload pipeline's accounting locks its thread) or "loop" (a loop
 	// calibrated at start, no thread lock).
-	BurnMode    string
-	Out         string
-	Log         io.Writer
-	CommandLine string
+	BurnMode string
+	// TracingPairs is how many on/off block pairs measure the flight
+	// recorder's cost after the calibration (DefaultTracingPairs, or
+	// QuickTracingPairs with Quick; negative: skip).
+	TracingPairs int
+	Out          string
+	Log          io.Writer
+	CommandLine  string
 }
 
 func (c *Config) fill() error {
@@ -154,6 +158,12 @@ func (c *Config) fill() error {
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
+	}
+	if c.TracingPairs == 0 {
+		c.TracingPairs = DefaultTracingPairs
+		if c.Quick {
+			c.TracingPairs = QuickTracingPairs
+		}
 	}
 	if (len(c.TargetCPUs) == 0) != (len(c.LoadCPUs) == 0) {
 		return errors.New("calibrate: give both the target's and the load generator's CPUs, or neither")
@@ -208,6 +218,9 @@ type Summary struct {
 	Started       time.Time         `json:"started"`
 	Elapsed       string            `json:"elapsed"`
 	Warnings      []string          `json:"warnings,omitempty"`
+	// Tracing is the flight recorder's cost to capacity, measured on the
+	// same target after the calibration (nil: skipped).
+	Tracing *TracingCost `json:"tracing,omitempty"`
 }
 
 // Run performs the calibration and commits its results directory.
@@ -342,6 +355,13 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	var tracing *TracingCost
+	if cfg.TracingPairs > 0 {
+		if tracing, err = measureTracing(ctx, proc.Base+"/", client, cfg.Workers, cfg.TracingPairs, logf); err != nil {
+			return nil, err
+		}
+		logf("tracing cost: the flight recorder costs %s%% of capacity (%.0f vs %.0f req/s)", tracing.CostPct.Format(1, 1, ""), float64(tracing.OnRPS), float64(tracing.OffRPS))
+	}
 	if err := proc.Stop(10 * time.Second); err != nil {
 		warnings = append(warnings, err.Error())
 	}
@@ -358,6 +378,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	sum.Machine, sum.Command, sum.Started = machine.Read(), cfg.CommandLine, started
 	sum.Elapsed = time.Since(started).Round(time.Second).String()
 	sum.Warnings = warnings
+	sum.Tracing = tracing
 	if err := writeOutputs(stage, sum, res, shots, samples, cfg, targetCPUs, loadCPUs); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"reloadlab/harness/analysis"
+	"reloadlab/harness/load"
 	"reloadlab/harness/stats"
 )
 
@@ -134,4 +135,49 @@ func TestQuickCalibrate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "aa_floor_pp")
 	require.ErrorContains(t, Render(t.TempDir()), "summary.json")
+}
+
+// TestTracingCost counts completions per block and pairs them whatever the
+// ABBA order: a recorder that halves throughput costs 50%, one that costs
+// nothing 0 (within the interval).
+func TestTracingCost(t *testing.T) {
+	t.Parallel()
+	block := int64(TracingBlock)
+	mk := func(rateOff, rateOn float64, pairs int) ([]load.Record, []tracingBlock) {
+		var recs []load.Record
+		var blocks []tracingBlock
+		for i := 0; i < 2*pairs; i++ {
+			on := (i/2)%2 == 1 != (i%2 == 1) // off-on, on-off, …
+			b := tracingBlock{on: on, start: int64(i) * block, end: int64(i+1) * block}
+			blocks = append(blocks, b)
+			rate := rateOff
+			if on {
+				rate = rateOn
+			}
+			n := int(rate * float64(block) / 1e9)
+			for k := 0; k < n; k++ {
+				recs = append(recs, load.Record{Start: b.start + int64(k)*block/int64(n), Latency: 1, Code: 200, Err: -1})
+			}
+		}
+		return recs, blocks
+	}
+	for _, tc := range []struct {
+		name         string
+		off, on      float64
+		want, within float64
+	}{
+		{"halves throughput", 1000, 500, 50, 0.5},
+		{"costs nothing", 1000, 1000, 0, 0.5},
+		{"costs a tenth", 1000, 900, 10, 0.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, blocks := mk(tc.off, tc.on, 4)
+			got := tracingCost(recs, blocks)
+			require.Equal(t, 4, got.Pairs)
+			assert.InDelta(t, tc.want, got.CostPct.Value, tc.within)
+			assert.InDelta(t, tc.on, float64(got.OnRPS), tc.on*0.02)
+			assert.InDelta(t, tc.off, float64(got.OffRPS), tc.off*0.02)
+			assert.Len(t, got.Ratios, 4)
+		})
+	}
 }

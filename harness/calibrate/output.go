@@ -115,6 +115,10 @@ func Markdown(s Summary) string {
 		fmt.Fprintf(&b, "- At the zero level's per-shot noise, an interval of ±0.3 pp needs about %.0f shots (one every %s: %s of load per strategy).\n",
 			float64(s.ShotsFor03), s.Spacing, shotTime(float64(s.ShotsFor03), s.Spacing))
 	}
+	if t := s.Tracing; t != nil {
+		fmt.Fprintf(&b, "- **Tracing cost**: with the flight recorder on (runtime/trace in flight-recorder mode, as `make bench`'s diagnosis phase runs it), the same target completed %.0f req/s against %.0f with it off (medians over %d blocks of %.0f ms each, the first %.0f ms after each switch not counted, in ABBA order): it costs **%s%%** of capacity (mean over %d pairs, 95%% interval).\n",
+			float64(t.OnRPS), float64(t.OffRPS), 2*t.Pairs, t.BlockMs, t.SettleMs, t.CostPct.Format(1, 1, ""), t.Pairs)
+	}
 	b.WriteString("\nFigure: `calibration.png` (measured against injected, with intervals, the identity line and the A/A floor band). Raw shots, samples and the attack are under `raw/` (not committed).\n")
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "\nWarning: %s\n", w)

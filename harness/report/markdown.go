@@ -586,7 +586,14 @@ func methodSection(in *Inputs) string {
 	fmt.Fprintf(&b, "- **Load.** Load generator and target are separate processes pinned to different CPUs (here %d CPUs: one each, unless a section says they share). Each request spends %s of CPU in the target (a calibrated loop, as a real handler's work), so the target, not the load generator or the HTTP stack's variable overhead, bounds throughput. The closed model (%d workers, vegeta rate=0) measures capacity and the dip; the open model (vegeta's constant pacer, unbounded workers) measures latency at %d req/s, %s: the harness probed rates from an eighth to 81/128 of the capacity and kept two thirds of the highest rate whose short probe was not saturated (`rate_probes` in each run's plan.json).\n",
 		run.Machine.NumCPU, run.RequestWork, bench.DefaultWorkers, run.Rate, utilText(run.Utilization))
 	b.WriteString("- **Coordinated omission.** Open-model latency is also reported from each request's intended send time (first send + seq ÷ rate), so a stall of the sender counts against the target.\n")
-	b.WriteString("- **Tracing off for headline numbers.** Traces and profiles come from separate diagnosis and goroutine-profile phases (`make bench`), never from the phases the figures above are taken from.\n")
+	b.WriteString("- **Tracing off for headline numbers.** Traces and profiles come from separate diagnosis and goroutine-profile phases (`make bench`), never from the phases the figures above are taken from.")
+	if cal := in.Calibrate; cal != nil && cal.Tracing != nil && cal.Tracing.CostPct.Valid() {
+		t := cal.Tracing
+		fmt.Fprintf(&b, " What tracing would cost them, measured by `make calibrate` (the flight recorder switched on and off in %d block pairs under the closed model): %s%% of capacity (%.0f vs %.0f req/s).", t.Pairs, t.CostPct.Format(1, 1, ""), float64(t.OnRPS), float64(t.OffRPS))
+	} else {
+		b.WriteString(" What tracing would cost them is not in these results (`make calibrate` measures it).")
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "- **Reload windows.** Each reload's window runs from %s before the target's pipeline starts to %s after it ends (from the target's own event log); its control is adjacent steady time of the same length, half before and half after. Every run re-estimates the loss with a window tail four times as long to check that the window holds the cost.\n",
 		analysis.DefaultGeometry.Lead, analysis.DefaultGeometry.Tail)
 	fmt.Fprintf(&b, "- **What this machine cannot show.** %d CPUs only: the target has one CPU, so every reload's YAML parse competes with requests, and results for many-core servers (lock contention across tens of cores, NUMA) cannot be extrapolated. No NFS server: the network-file-system case is a FUSE mount changed behind its back. No Kubernetes: the ConfigMap case is the kubelet's AtomicWriter sequence replayed on tmpfs, without the kubelet's sync delay. No macOS or Windows (kqueue, ReadDirectoryChangesW). Kernel %s only; the article's RHEL 8.6 overlayfs claim concerns kernel 4.18.\n", run.Machine.NumCPU, run.Machine.Kernel)

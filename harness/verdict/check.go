@@ -84,7 +84,7 @@ func checkCompare(v Verdict, run *compare.Run) Result {
 		dir = "worse"
 	}
 	r.Detail = fmt.Sprintf("re-run: %s vs %s medians %.3g vs %.3g (%s, p=%.3f, verdict %q)", v.Strategy, run.Baseline, st.Median, base.Median, dir, st.P, st.Verdict)
-	gone := vanished(v, dir, st.Median, base.Median)
+	gone := vanished(v, st, base)
 	// A verdict flips only when the re-run finds a real difference (its own
 	// verdict, p < 0.05 beyond its A/A floor) the other way. Medians that
 	// merely swap order inside the re-run's noise do not reproduce the
@@ -195,26 +195,36 @@ func checkExactCount(v Verdict, baseline string, st, base *compare.Stat) (Result
 }
 
 // vanished reports whether a clear compare verdict's effect is gone from a
-// re-run: the re-run's difference in the verdict's direction is smaller
-// than one A/A noise floor of the original comparison (in log ratio when
-// the verdict was judged on ratios, else in the metric's unit). A verdict
-// is clear only when its effect exceeds two floors, so an effect that
-// shrinks below one has not merely wobbled: it is not there.
-func vanished(v Verdict, dir string, median, baseMedian float64) bool {
-	if !v.Clear {
+// re-run: the whole 95% interval of the strategy's median in the re-run,
+// set against the baseline's median, lies within one A/A noise floor of
+// the original comparison (in log ratio when the verdict was judged on
+// ratios, else in the metric's unit), or on the other side of none. A
+// verdict is clear only when its effect exceeds two floors, so a re-run
+// whose interval excludes even one floor has not merely wobbled: the
+// effect is not there. A re-run too short to see the effect (an interval
+// that still reaches it) does not count as vanished, only as not
+// reproduced.
+func vanished(v Verdict, st, base *compare.Stat) bool {
+	if !v.Clear || st == nil || base == nil {
 		return false
 	}
-	var effect, floor float64
+	var lo, hi, floor float64
 	switch {
-	case v.NoiseLog > 0 && median > 0 && baseMedian > 0:
-		effect, floor = math.Abs(math.Log(median/baseMedian)), v.NoiseLog
+	case v.NoiseLog > 0 && st.Lo > 0 && st.Hi > 0 && base.Median > 0:
+		lo, hi, floor = math.Log(st.Lo/base.Median), math.Log(st.Hi/base.Median), v.NoiseLog
 	case v.NoiseAbs > 0:
-		effect, floor = math.Abs(median-baseMedian), v.NoiseAbs
+		lo, hi, floor = st.Lo-base.Median, st.Hi-base.Median, v.NoiseAbs
 	default:
 		return false // no floor recorded (an older verdicts.json)
 	}
-	if dir != v.Direction {
-		effect = 0
+	if v.Sign == 0 || math.IsNaN(lo) || math.IsNaN(hi) {
+		return false
 	}
-	return effect < floor
+	// The interval's reach in the verdict's direction: how large an effect
+	// the re-run still allows.
+	reach := hi
+	if v.Sign < 0 {
+		reach = -lo
+	}
+	return reach < floor
 }

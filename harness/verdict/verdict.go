@@ -60,6 +60,9 @@ type Verdict struct {
 	// differences could be judged. A re-run whose effect falls below one
 	// floor has lost it (Vanished).
 	NoiseLog float64 `json:"noise_floor_log,omitempty"`
+	// Sign is +1 when the strategy's median lies above the baseline's, −1
+	// below: the side a re-run must still reach to keep the effect.
+	Sign     int     `json:"sign,omitempty"`
 	NoiseAbs float64 `json:"noise_floor_abs,omitempty"`
 	// detect
 	Column  string `json:"column,omitempty"`
@@ -122,6 +125,14 @@ func FromCompare(run *compare.Run) []Verdict {
 			v := Verdict{
 				ID: "compare/" + m.Name + "/" + s, Kind: KindCompare, Metric: m.Name, Strategy: s, Baseline: run.Baseline,
 				Direction: st.Verdict, Ratio: st.Ratio, P: st.P,
+			}
+			if base := mr.Strategies[run.Baseline]; base != nil {
+				switch {
+				case st.Median > base.Median:
+					v.Sign = 1
+				case st.Median < base.Median:
+					v.Sign = -1
+				}
 			}
 			if isFinite(float64(mr.Noise.Relative)) {
 				v.Noise = float64(mr.Noise.Relative) // none where only absolute differences were judged

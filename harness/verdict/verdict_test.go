@@ -69,15 +69,19 @@ func TestCompareVerdictsAndChecks(t *testing.T) {
 			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
 			map[string]string{"compare/apply/lockmap": Flipped, "compare/capacity/lockmap": WithinNoise}},
 		{"a ×400 effect gone: the medians swap inside the noise", runWith(
-			map[string]compare.Stat{"atomic": {Median: 300}, "lockmap": {Median: 280, P: 0.7, Verdict: "no difference"}},
+			map[string]compare.Stat{"atomic": {Median: 300}, "lockmap": {Median: 280, Lo: 260, Hi: 300, P: 0.7, Verdict: "no difference"}},
 			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
 			map[string]string{"compare/apply/lockmap": Vanished}},
 		{"shrunk below one A/A floor, same direction", runWith(
-			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120, P: 0.2, Verdict: "no difference"}},
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120, Lo: 110, Hi: 130, P: 0.2, Verdict: "no difference"}},
 			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
 			map[string]string{"compare/apply/lockmap": Vanished}},
 		{"shrunk but beyond one floor, not significant", runWith(
-			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 200, P: 0.2, Verdict: "no difference"}},
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 200, Lo: 150, Hi: 260, P: 0.2, Verdict: "no difference"}},
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
+			map[string]string{"compare/apply/lockmap": NotReproduced}},
+		{"a re-run too short to tell: its interval still reaches the effect", runWith(
+			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 100, Lo: 90, Hi: 400, P: 0.9, Verdict: "no difference"}},
 			map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 120}}, 0.5, 0.04),
 			map[string]string{"compare/apply/lockmap": NotReproduced}},
 		{"no re-run", nil, map[string]string{"compare/apply/lockmap": NotMeasured}},
@@ -192,7 +196,7 @@ func TestReproduceFailsWhenAnEffectVanishes(t *testing.T) {
 		map[string]compare.Stat{"atomic": {Median: 1}, "lockmap": {Median: 380, P: 0.01, Verdict: "worse"}},
 		map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 97}}, 0.5, 0.04)
 	gone := runWith(
-		map[string]compare.Stat{"atomic": {Median: 1}, "lockmap": {Median: 1.05, P: 0.6, Verdict: "no difference"}},
+		map[string]compare.Stat{"atomic": {Median: 1}, "lockmap": {Median: 1.05, Lo: 1, Hi: 1.1, P: 0.6, Verdict: "no difference"}},
 		map[string]compare.Stat{"atomic": {Median: 100}, "lockmap": {Median: 97}}, 0.5, 0.04)
 
 	s := Summarize(Check(vs, held, nil))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"context"
 	"fmt"
 	"io"
@@ -42,6 +43,7 @@ committed).`, stderr)
 	out := fs.String("out", filepath.Join("results", "reproduce"), "where the summary (and the re-run's results, under raw/) go")
 	skipCompare := fs.Bool("skip-compare", false, "check only the detect verdicts")
 	skipDetect := fs.Bool("skip-detect", false, "check only the compare verdicts")
+	reuse := fs.Bool("reuse", false, "measure nothing: check against the re-run results already under -out/raw (after a change to the verdicts or the checks)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -56,13 +58,19 @@ committed).`, stderr)
 		return err
 	}
 	var run *compare.Run
+	var m *detect.Matrix
+	if *reuse {
+		if run, m, err = readRerun(filepath.Join(*out, "raw")); err != nil {
+			return err
+		}
+		*skipCompare, *skipDetect = true, true
+	}
 	if !*skipCompare {
 		run, err = compare.Compare(ctx, compare.Config{Quick: true, Out: filepath.Join(*out, "raw", "compare"), Log: stderr, CommandLine: "lab reproduce (quick compare)"})
 		if err != nil {
 			return err
 		}
 	}
-	var m *detect.Matrix
 	if !*skipDetect {
 		if m, err = reproduceDetect(ctx, filepath.Join(*out, "raw", "detect"), stderr); err != nil {
 			return err
@@ -72,7 +80,7 @@ committed).`, stderr)
 	sum.VerdictsSHA256, sum.Started, sum.Commit = hash, started.UTC(), machine.Read().Commit
 	sum.Command = "lab reproduce" + quoteArgs(args)
 	if m != nil {
-		sum.DetectTrials = reproduceTrials
+		sum.DetectTrials = m.Params.Trials
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERDICT\tOUTCOME\tDETAIL")
@@ -128,4 +136,23 @@ func reproduceDetect(ctx context.Context, dir string, progress io.Writer) (*dete
 		return nil, err
 	}
 	return m, stage.Commit()
+}
+
+// readRerun reads the re-run results a previous reproduce left under dir.
+func readRerun(dir string) (*compare.Run, *detect.Matrix, error) {
+	var run compare.Run
+	var m detect.Matrix
+	for _, f := range []struct {
+		path string
+		v    any
+	}{{filepath.Join(dir, "compare", "summary.json"), &run}, {filepath.Join(dir, "detect", "matrix.json"), &m}} {
+		data, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reproduce -reuse: %w (run `make reproduce` first)", err)
+		}
+		if err := json.Unmarshal(data, f.v); err != nil {
+			return nil, nil, fmt.Errorf("reproduce -reuse: %s is corrupt: %w", f.path, err)
+		}
+	}
+	return &run, &m, nil
 }
