@@ -1,4 +1,4 @@
-module reloadlab
+module github.com/reloadlab/reloadlab
 
 go 1.26.8
 

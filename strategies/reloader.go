@@ -14,11 +14,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"reloadlab/internal/cpuwork"
-	"reloadlab/strategies/config"
-	"reloadlab/strategies/safefile"
-	"reloadlab/strategies/store"
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/internal/cpuwork"
+	"github.com/reloadlab/reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/safefile"
+	"github.com/reloadlab/reloadlab/strategies/store"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 // DefaultEventLog is how many recent events a Reloader keeps.

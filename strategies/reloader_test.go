@@ -7,16 +7,15 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/strategies/config"
-	"reloadlab/strategies/store"
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/store"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 // manual is a trigger that never fires by itself: tests call Reload.
@@ -78,7 +77,7 @@ func TestPipelineRejects(t *testing.T) {
 		{"over the size limit", writeFile(string(config.Generate(2, 200))), 1024, "exceeds the size limit"},
 		{"missing file", func(t *testing.T, path string) { require.NoError(t, os.Remove(path)) }, 0, "missing file"},
 		{"directory at the path", replace(func(p string) error { return os.Mkdir(p, 0o755) }), 0, "a directory"},
-		{"fifo at the path", replace(func(p string) error { return syscall.Mkfifo(p, 0o644) }), 0, "a FIFO"},
+		{"fifo at the path", replace(mkfifo), 0, "a FIFO"},
 		{"symlink loop", replace(func(p string) error { return os.Symlink(p, p) }), 0, "symlink loop"},
 		{"unreadable file", func(t *testing.T, path string) {
 			if os.Geteuid() == 0 {

@@ -11,17 +11,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies/config"
-	"reloadlab/strategies/store"
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/store"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 // TestMain keeps a handler for the reload signals installed for the whole
@@ -301,11 +300,7 @@ func runCommand(dir string, c []string) error {
 		_, err = p.Write(context.Background(), dir, "config.yaml", func() []byte { return data })
 		return err
 	case "kill": // kill -USR1 | -HUP: signal this process, as an operator would
-		sig := syscall.SIGUSR1
-		if len(c) > 1 && c[1] == "-HUP" {
-			sig = syscall.SIGHUP
-		}
-		return syscall.Kill(os.Getpid(), sig)
+		return signalSelf(len(c) > 1 && c[1] == "-HUP")
 	case "sleep":
 		d, err := time.ParseDuration(c[1])
 		if err != nil {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"reloadlab/strategies/store"
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/strategies/store"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 // Strategy is a named store × trigger pair.

@@ -6,11 +6,11 @@ import (
 	"sort"
 	"time"
 
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/stats"
 
-	"reloadlab/harness/load"
-	"reloadlab/strategies"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/harness/load"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 // BinWidth is the width of throughput bins (the throughput timeline).

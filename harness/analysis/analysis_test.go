@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/load"
-	"reloadlab/strategies"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/harness/load"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 const ms = int64(time.Millisecond)

@@ -4,9 +4,9 @@ import (
 	"slices"
 	"time"
 
-	"reloadlab/harness/load"
-	"reloadlab/harness/stats"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/harness/load"
+	"github.com/reloadlab/reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 // Point is one plotted point: X in seconds since the origin, Y in the

@@ -6,9 +6,9 @@ import (
 	"sort"
 	"time"
 
-	"reloadlab/harness/stats"
-	"reloadlab/strategies"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 // Shot kinds: what the harness asked of the target at one instant. A real

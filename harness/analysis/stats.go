@@ -1,7 +1,7 @@
 package analysis
 
 import (
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // Quantiles summarises a distribution. Values are in the unit the caller

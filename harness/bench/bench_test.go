@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/tools"
-	"reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/harness/tools"
+	"github.com/reloadlab/reloadlab/strategies"
 )
 
 // moduleRoot changes to the module root (bench.Run builds ./targets/httpsvc

@@ -8,9 +8,9 @@ import (
 	"runtime"
 	"time"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies"
 )
 
 // Defaults of Config.

@@ -8,14 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/load"
-	"reloadlab/harness/results"
-	"reloadlab/harness/stats"
-	"reloadlab/harness/traceinfo"
-	"reloadlab/strategies"
-	"reloadlab/targets/debugapi"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/load"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/traceinfo"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/targets/debugapi"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 // Summary is summary.json.

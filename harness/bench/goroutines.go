@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"reloadlab/harness/stats"
-	"reloadlab/harness/target"
+	"github.com/reloadlab/reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/target"
 )
 
 // goroutineEvery is the pause between two goroutine profiles in the
@@ -23,9 +23,9 @@ const goroutineEvery = 5 * time.Millisecond
 
 // Stack frames that classify a goroutine in a profile.
 const (
-	frameReload    = "reloadlab/strategies.(*Reloader).Reload" // inside a pipeline run
-	frameStorePkg  = "reloadlab/strategies/store."             // inside the config store
-	frameLockParse = "reloadlab/strategies/store.(*LockParse).ApplyRaw"
+	frameReload    = "github.com/reloadlab/reloadlab/strategies.(*Reloader).Reload" // inside a pipeline run
+	frameStorePkg  = "github.com/reloadlab/reloadlab/strategies/store."             // inside the config store
+	frameLockParse = "github.com/reloadlab/reloadlab/strategies/store.(*LockParse).ApplyRaw"
 	frameConnServe = "net/http.(*conn).serve"
 	frameBgRead    = "net/http.(*connReader).backgroundRead"
 )

@@ -10,12 +10,12 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/machine"
-	"reloadlab/harness/plots"
-	"reloadlab/harness/results"
-	"reloadlab/harness/stats"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/machine"
+	"github.com/reloadlab/reloadlab/harness/plots"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

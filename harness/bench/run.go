@@ -14,15 +14,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/load"
-	"reloadlab/harness/machine"
-	"reloadlab/harness/results"
-	"reloadlab/harness/target"
-	"reloadlab/strategies"
-	"reloadlab/strategies/config"
-	"reloadlab/targets/debugapi"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/load"
+	"github.com/reloadlab/reloadlab/harness/machine"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/target"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/targets/debugapi"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 // Diagnosis-phase settings.

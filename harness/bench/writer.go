@@ -10,10 +10,10 @@ import (
 	"syscall"
 	"time"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/target"
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/target"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // configName is the config file's name in the work directory.

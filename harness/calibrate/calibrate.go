@@ -58,16 +58,16 @@ import (
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/bench"
-	"reloadlab/harness/load"
-	"reloadlab/harness/machine"
-	"reloadlab/harness/results"
-	"reloadlab/harness/stats"
-	"reloadlab/harness/target"
-	"reloadlab/strategies"
-	"reloadlab/strategies/config"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/load"
+	"github.com/reloadlab/reloadlab/harness/machine"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/target"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 // Defaults of Config.

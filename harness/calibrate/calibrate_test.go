@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/load"
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/load"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 func TestFit(t *testing.T) {

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/load"
-	"reloadlab/harness/plots"
-	"reloadlab/harness/results"
-	"reloadlab/harness/stats"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/load"
+	"github.com/reloadlab/reloadlab/harness/plots"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 // plan is plan.json.

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"time"
 
-	"reloadlab/harness/load"
-	"reloadlab/harness/stats"
-	"reloadlab/harness/target"
+	"github.com/reloadlab/reloadlab/harness/load"
+	"github.com/reloadlab/reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/target"
 )
 
 // Tracing-cost schedule defaults.

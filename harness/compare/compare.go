@@ -12,12 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/bench"
-	"reloadlab/harness/machine"
-	"reloadlab/harness/results"
-	"reloadlab/harness/target"
-	"reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/machine"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/target"
+	"github.com/reloadlab/reloadlab/strategies"
 )
 
 // Defaults of Config.

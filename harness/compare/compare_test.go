@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/bench"
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 func TestSummarizeFallsBackToRange(t *testing.T) {

@@ -3,9 +3,9 @@ package compare
 import (
 	"math"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/bench"
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // DipStat is one strategy's reload cost with every round's shots pooled

@@ -3,7 +3,7 @@ package compare
 import (
 	"math"
 
-	"reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/bench"
 )
 
 // Metric is one compared figure.

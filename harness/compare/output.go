@@ -13,10 +13,10 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
-	"reloadlab/harness/mdtable"
-	"reloadlab/harness/plots"
-	"reloadlab/harness/results"
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/mdtable"
+	"github.com/reloadlab/reloadlab/harness/plots"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // write writes every output of the comparison into the stage.

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"math"
 
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // Alpha is the family-wise significance level: each metric's comparisons

@@ -4,8 +4,8 @@ import (
 	"context"
 	"io"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/harness/detect/kernel"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/detect/kernel"
 )
 
 // ChildEnv, set to "1" in a test binary's environment, tells the test's

@@ -7,11 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/harness/detect/kernel"
-	"reloadlab/harness/fsmount"
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/detect/kernel"
+	"github.com/reloadlab/reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 // Defaults of Config. Each is used when the field is zero.

@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/harness/fsmount"
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 func TestValidateListsValidNames(t *testing.T) {

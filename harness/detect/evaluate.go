@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // colVerdict is one column's result in one trial.

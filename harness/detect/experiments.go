@@ -1,8 +1,8 @@
 package detect
 
 import (
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/harness/detect/kernel"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/detect/kernel"
 )
 
 // The kernel experiments live in package kernel; these aliases keep their

@@ -12,12 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/harness/detect/kernel"
-	"reloadlab/harness/fsmount"
-	"reloadlab/harness/machine"
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/detect/kernel"
+	"github.com/reloadlab/reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/harness/machine"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 // Schema names the matrix.json format documented in the package doc.

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/detect"
-	"reloadlab/harness/detect/detectmd"
-	"reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/detect/detectmd"
+	"github.com/reloadlab/reloadlab/harness/fsmount"
 )
 
 // ourTriggers are the columns whose pipeline dedups by content hash.

@@ -10,10 +10,10 @@ import (
 	"syscall"
 	"time"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/harness/fsmount"
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // trialJob is one trial of one cell row (file system × pattern); all

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/harness/fsmount"
 )
 
 // why explains a problem cell in one line, from what was observed: the raw

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/detect"
-	"reloadlab/harness/fsmount"
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 // detectSpec is a claim the detection matrix judges, the rule it is judged

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"reloadlab/harness/detect"
-	"reloadlab/harness/viperenv"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/viperenv"
 )
 
 const cmdViperEnv = "make viperenv"

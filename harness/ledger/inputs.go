@@ -15,12 +15,12 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 
-	"reloadlab/harness/bench"
-	"reloadlab/harness/calibrate"
-	"reloadlab/harness/compare"
-	"reloadlab/harness/detect"
-	"reloadlab/harness/verdict"
-	"reloadlab/harness/viperenv"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/calibrate"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/verdict"
+	"github.com/reloadlab/reloadlab/harness/viperenv"
 )
 
 // Inputs are the committed results the ledger judges.

@@ -6,9 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	"reloadlab/harness/bench"
-	"reloadlab/harness/compare"
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // Commands that produce each results directory.

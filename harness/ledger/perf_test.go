@@ -6,9 +6,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/bench"
-	"reloadlab/harness/compare"
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 func TestLoadNamesTheMissingCommand(t *testing.T) {

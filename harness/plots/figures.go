@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // categories gives a plot a categorical x axis: one slot per name at

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/plot"
 
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // The lab's typical run: 60 s, two phases with a short pause between them,

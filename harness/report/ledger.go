@@ -5,9 +5,9 @@ import (
 	"math"
 	"strings"
 
-	"reloadlab/harness/compare"
-	"reloadlab/harness/ledger"
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/ledger"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // Inputs are the committed results the report is made from (the ledger's).

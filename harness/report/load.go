@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"reloadlab/harness/compare"
-	"reloadlab/harness/ledger"
-	"reloadlab/harness/mdtable"
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/ledger"
+	"github.com/reloadlab/reloadlab/harness/mdtable"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // floorText renders an A/A noise floor as the ratios it allows.

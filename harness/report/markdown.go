@@ -8,14 +8,14 @@ import (
 	"sort"
 	"strings"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/bench"
-	"reloadlab/harness/compare"
-	"reloadlab/harness/detect"
-	"reloadlab/harness/ledger"
-	"reloadlab/harness/mdtable"
-	"reloadlab/harness/stats"
-	"reloadlab/harness/verdict"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/ledger"
+	"github.com/reloadlab/reloadlab/harness/mdtable"
+	"github.com/reloadlab/reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/verdict"
 )
 
 // Markdown renders REPORT.md.

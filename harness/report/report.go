@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"reloadlab/harness/ledger"
-	"reloadlab/harness/results"
-	"reloadlab/harness/verdict"
+	"github.com/reloadlab/reloadlab/harness/ledger"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/verdict"
 )
 
 // Write loads the results under root, and writes REPORT.md to reportPath

@@ -11,22 +11,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/analysis"
-	"reloadlab/harness/bench"
-	"reloadlab/harness/calibrate"
-	"reloadlab/harness/compare"
-	"reloadlab/harness/detect"
-	"reloadlab/harness/fsmount"
-	"reloadlab/harness/ledger"
-	"reloadlab/harness/machine"
-	"reloadlab/harness/results"
-	"reloadlab/harness/stats"
-	"reloadlab/harness/verdict"
+	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/calibrate"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/harness/ledger"
+	"github.com/reloadlab/reloadlab/harness/machine"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/verdict"
 )
 
 const microTxt = `goos: linux
 commit: abc123
-pkg: reloadlab/strategies/store
+pkg: github.com/reloadlab/reloadlab/strategies/store
 BenchmarkGet/store=atomic/writer=none-2 	 100	 5.5 ns/op
 BenchmarkGet/store=lockmap/writer=none-2 	 100	 100 ns/op
 BenchmarkGet/store=syncmap/writer=none-2 	 100	 15 ns/op
@@ -37,7 +37,7 @@ BenchmarkApply/store=lockmap/keys=1k 	 100	 32000 ns/op	 0 B/op	 0 allocs/op
 BenchmarkApply/store=lockmap/keys=10k 	 100	 400000 ns/op	 0 B/op	 0 allocs/op
 BenchmarkApply/store=syncmap/keys=10k 	 100	 2300000 ns/op	 800000 B/op	 30000 allocs/op
 BenchmarkApply/store=atomic/keys=10k 	 100	 8.4 ns/op	 0 B/op	 0 allocs/op
-pkg: reloadlab/harness/walkbench
+pkg: github.com/reloadlab/reloadlab/harness/walkbench
 BenchmarkWalk/way=filepath.Walk-2 	 10	 12400000 ns/op
 BenchmarkWalk/way=filepath.WalkDir-2 	 10	 4400000 ns/op
 BenchmarkWalk/way=os.DirFS+fs.WalkDir-2 	 10	 5500000 ns/op

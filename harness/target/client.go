@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"time"
 
-	"reloadlab/targets/debugapi"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/targets/debugapi"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 // Client talks to a target's /debug endpoints. Safe for concurrent use.

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"reloadlab/harness/tools"
+	"github.com/reloadlab/reloadlab/harness/tools"
 )
 
 // DefaultStartTimeout bounds how long Start waits for the target to

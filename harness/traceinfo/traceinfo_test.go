@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/traceinfo"
+	"github.com/reloadlab/reloadlab/harness/traceinfo"
 )
 
 const contenders = 4

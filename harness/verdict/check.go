@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"reloadlab/harness/compare"
-	"reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/detect"
 )
 
 // Outcomes of a check.

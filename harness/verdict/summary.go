@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/mdtable"
+	"github.com/reloadlab/reloadlab/harness/mdtable"
 )
 
 // Summary is what one `lab reproduce` found, written as

@@ -30,8 +30,8 @@ import (
 	"os"
 	"sort"
 
-	"reloadlab/harness/compare"
-	"reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/detect"
 )
 
 // Kinds of verdict.

@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/compare"
-	"reloadlab/harness/detect"
-	"reloadlab/harness/stats"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
 // floor is the A/A noise floor that allows ratios up to 1 + rel.

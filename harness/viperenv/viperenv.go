@@ -19,7 +19,7 @@ import (
 
 	"github.com/spf13/viper"
 
-	"reloadlab/harness/mdtable"
+	"github.com/reloadlab/reloadlab/harness/mdtable"
 )
 
 // ViperModule is the module path of the library under test.

@@ -8,7 +8,9 @@
 // The file is opened with O_NONBLOCK, so opening a FIFO with no writer does
 // not block; it is then rejected by the regular-file check on the open
 // descriptor (not on a separate stat of the path, which could race with a
-// rename). A read of a FIFO never happens.
+// rename). A read of a FIFO never happens. Other Unix systems behave the
+// same; on platforms without O_NONBLOCK (Windows, which has no FIFOs on a
+// file-system path) the file is opened read-only.
 package safefile
 
 import (
@@ -37,7 +39,7 @@ func Read(path string, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, openFlags, 0)
 	if err != nil {
 		return nil, fmt.Errorf("safefile: open: %w", explain(err))
 	}

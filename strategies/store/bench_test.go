@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // benchKeys is the size of the config the background writer rebuilds.
@@ -83,22 +81,6 @@ func runWriter(s Store, tab *valueTable, interval time.Duration, started chan<- 
 			st.applies++
 		}
 	}
-}
-
-func threadCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return 0
-	}
-	return time.Duration(ts.Nano())
-}
-
-func processCPU() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkGet measures one hot-path read with b.RunParallel readers while a

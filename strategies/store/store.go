@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // Store holds the serving configuration.

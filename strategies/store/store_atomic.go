@@ -3,7 +3,7 @@ package store
 import (
 	"sync/atomic"
 
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // Atomic holds an atomic.Pointer to an immutable snapshot: Apply is one

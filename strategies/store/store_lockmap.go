@@ -3,7 +3,7 @@ package store
 import (
 	"sync"
 
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // LockMap is a map guarded by a sync.RWMutex and updated in place: Apply

@@ -1,7 +1,7 @@
 package store
 
 import (
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // LockParse is the article's chapter 4.4 Reload turned into a store, kept

@@ -3,7 +3,7 @@ package store
 import (
 	"sync"
 
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // LockSwap is a sync.RWMutex guarding a pointer to an immutable snapshot. The

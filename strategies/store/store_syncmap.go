@@ -4,7 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // SyncMap stores each key in a sync.Map and applies a new config with one

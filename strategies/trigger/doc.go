@@ -18,13 +18,30 @@
 //	          on inotify queue overflow + re-establishing a lost watch +
 //	          signals.
 //
+// New builds a trigger by registry name (the lab's presets); NewFileWatch,
+// NewDirWatch, NewPoll, NewPollHash, NewSignal and NewRobust build one
+// directly. The zero value of every trigger type is ready to use: zero
+// intervals take their defaults when Start runs, and Start rejects an empty
+// path or a nil Sink with an error instead of failing later in a goroutine.
+//
 // # Parameters
 //
 //	WithPollInterval    poll, pollhash    DefaultPollInterval (250ms)
 //	WithDebounce        dirwatch, robust  DefaultDebounce (100ms)
+//	WithMaxWait         dirwatch, robust  DefaultMaxWait (2s)
 //	WithSafetyInterval  robust            DefaultSafetyInterval (1s)
 //	WithDelay           fsnotify          DefaultDelay (100ms, as in the article)
-//	WithSizeLimit       pollhash          safefile.DefaultLimit (64 MiB)
+//	WithSizeLimit       pollhash, robust  safefile.DefaultLimit (64 MiB)
+//	WithSignals         robust, signal    New: ReloadSignals; NewRobust: none
+//
+// # Portability
+//
+// The package builds on every platform Go and fsnotify support. Where a
+// feature cannot work it degrades instead of failing to build, and tells a
+// DegradedSink: without SIGUSR1 and SIGHUP (Windows) ReloadSignals is empty
+// and the signal trigger never fires; without inode numbers (Windows) robust
+// skips its directory-replacement check and leaves a replaced directory to
+// its safety poll.
 //
 // # Concurrency
 //

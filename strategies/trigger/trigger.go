@@ -1,8 +1,10 @@
 package trigger
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 )
@@ -29,6 +31,10 @@ const (
 type Notice struct {
 	Reason string    // what the trigger saw, e.g. "dirwatch: CREATE ..data"
 	Seen   time.Time // when the trigger first saw the change
+	// Rescan is set when the trigger may have missed events (an inotify
+	// queue overflow, a lost or re-added watch) and asks for a full re-read
+	// to recover.
+	Rescan bool
 }
 
 // Sink receives a running trigger's notices and non-fatal errors. Its
@@ -50,7 +56,9 @@ type Trigger interface {
 	Start(path string, sink Sink) (io.Closer, error)
 }
 
-// Options configures triggers. The zero value means all defaults.
+// Options configures triggers. The zero value means all defaults: a zero
+// or negative duration or size is replaced by its default when the trigger
+// starts.
 type Options struct {
 	PollInterval   time.Duration
 	Debounce       time.Duration
@@ -58,6 +66,10 @@ type Options struct {
 	SafetyInterval time.Duration
 	Delay          time.Duration
 	SizeLimit      int64
+	// Signals are the signals robust treats as "reload now". nil means
+	// none, except for New("robust"), which takes ReloadSignals unless
+	// WithSignals was given.
+	Signals []os.Signal
 }
 
 // Option sets one field of Options.
@@ -78,14 +90,29 @@ func WithSafetyInterval(d time.Duration) Option { return func(o *Options) { o.Sa
 // WithDelay sets the fsnotify (scheme 1) re-read delay.
 func WithDelay(d time.Duration) Option { return func(o *Options) { o.Delay = d } }
 
-// WithSizeLimit sets the largest file pollhash will read.
+// WithSizeLimit sets the largest file pollhash and robust will read.
 func WithSizeLimit(n int64) Option { return func(o *Options) { o.SizeLimit = n } }
 
+// WithSignals sets the signals robust treats as "reload now"; with no
+// arguments, none.
+func WithSignals(sigs ...os.Signal) Option {
+	return func(o *Options) { o.Signals = append([]os.Signal{}, sigs...) }
+}
+
+// resolve applies opts to the zero Options and fills in the defaults.
 func resolve(opts []Option) Options {
 	var o Options
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt(&o)
+		}
 	}
+	return o.withDefaults()
+}
+
+// withDefaults returns o with every unset or non-positive duration replaced
+// by its default, so that a trigger's zero value is safe to Start.
+func (o Options) withDefaults() Options {
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
 	}
@@ -107,6 +134,17 @@ func resolve(opts []Option) Options {
 	return o
 }
 
+// validateStart checks the arguments every Start receives.
+func validateStart(name, path string, sink Sink) error {
+	if path == "" {
+		return fmt.Errorf("trigger %s: empty config path", name)
+	}
+	if sink == nil {
+		return errors.New("trigger " + name + ": nil Sink")
+	}
+	return nil
+}
+
 // kinds is the registry of triggers in presentation order.
 var kinds = []struct {
 	name, desc string
@@ -116,8 +154,18 @@ var kinds = []struct {
 	{"dirwatch", "watch the parent directory, symlink-aware, debounced", func(o Options) Trigger { return &DirWatch{opts: o} }},
 	{"poll", "stat polling of mtime+size", func(o Options) Trigger { return &Poll{opts: o} }},
 	{"pollhash", "SHA-256 content polling", func(o Options) Trigger { return &PollHash{opts: o} }},
-	{"signal", "SIGUSR1/SIGHUP asks for a reload", func(o Options) Trigger { return &Signal{} }},
-	{"robust", "dirwatch + debounce + safety poll + overflow rescan + watch re-add + signals", func(o Options) Trigger { return &Robust{opts: o} }},
+	{"signal", "SIGUSR1/SIGHUP asks for a reload", func(o Options) Trigger {
+		if o.Signals != nil {
+			return &Signal{sigs: o.Signals, set: true}
+		}
+		return &Signal{}
+	}},
+	{"robust", "dirwatch + debounce + safety poll + overflow rescan + watch re-add + signals", func(o Options) Trigger {
+		if o.Signals == nil {
+			o.Signals = ReloadSignals
+		}
+		return &Robust{opts: o}
+	}},
 }
 
 // Names returns the names of all triggers.

@@ -20,7 +20,8 @@ import (
 // What it does not do, on purpose (robust does): it does not rescan after an
 // inotify queue overflow (the error is reported and the change may be lost),
 // it does not re-establish a watch whose directory was removed or renamed,
-// and it sees nothing on file systems without inotify events.
+// and it sees nothing on file systems without inotify events. The zero value
+// debounces by DefaultDebounce.
 type DirWatch struct{ opts Options }
 
 // Name returns "dirwatch".
@@ -29,6 +30,10 @@ func (t *DirWatch) Name() string { return "dirwatch" }
 // Start adds the directory watch and begins the event loop. An error adding
 // the watch (for example the inotify watch limit) is returned.
 func (t *DirWatch) Start(path string, sink Sink) (io.Closer, error) {
+	if err := validateStart("dirwatch", path, sink); err != nil {
+		return nil, err
+	}
+	o := t.opts.withDefaults()
 	filter := newDirFilter(path)
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -38,7 +43,7 @@ func (t *DirWatch) Start(path string, sink Sink) (io.Closer, error) {
 		w.Close()
 		return nil, fmt.Errorf("trigger dirwatch: watch %s: %w", filter.dir, err)
 	}
-	deb := newDebouncer(t.opts.Debounce, t.opts.MaxWait, sink)
+	deb := newDebouncer(o.Debounce, o.MaxWait, sink)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

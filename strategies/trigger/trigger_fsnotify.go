@@ -23,6 +23,8 @@ import (
 //     reloads;
 //   - no debounce: every event schedules its own re-read;
 //   - the fixed delay is a guess: a writer pausing longer is read half done.
+//
+// The zero value waits DefaultDelay.
 type FileWatch struct{ opts Options }
 
 // Name returns "fsnotify".
@@ -30,6 +32,10 @@ func (t *FileWatch) Name() string { return "fsnotify" }
 
 // Start adds the watch and begins the event loop.
 func (t *FileWatch) Start(path string, sink Sink) (io.Closer, error) {
+	if err := validateStart("fsnotify", path, sink); err != nil {
+		return nil, err
+	}
+	o := t.opts.withDefaults()
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		// The article's `w, _ := fsnotify.NewWatcher()` would go on to panic
@@ -39,7 +45,7 @@ func (t *FileWatch) Start(path string, sink Sink) (io.Closer, error) {
 	if err := w.Add(path); err != nil {
 		sink.Error(fmt.Errorf("trigger fsnotify: add %s: %w (ignored, as in the article: this service will never reload)", path, err))
 	}
-	run := &fileWatchRun{w: w, delay: t.opts.Delay, sink: sink, done: make(chan struct{})}
+	run := &fileWatchRun{w: w, delay: o.Delay, sink: sink, done: make(chan struct{})}
 	run.loopDone.Add(1)
 	go run.loop()
 	return closerFunc(run.close), nil

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"reloadlab/strategies/safefile"
+	"github.com/reloadlab/reloadlab/strategies/safefile"
 )
 
 // Poll stats the file every PollInterval and fires when its modification
@@ -17,6 +17,7 @@ import (
 // per interval and works on every file system, but it is blind to a content
 // change that keeps both: a same-size rewrite with the old mtime restored
 // (cp -p, rsync -t, tar x) or two same-size writes within one timestamp tick.
+// The zero value polls every DefaultPollInterval.
 type Poll struct{ opts Options }
 
 // Name returns "poll".
@@ -38,8 +39,12 @@ func statOf(path string) (statKey, error) {
 
 // Start records the current mtime and size and begins polling.
 func (t *Poll) Start(path string, sink Sink) (io.Closer, error) {
+	if err := validateStart("poll", path, sink); err != nil {
+		return nil, err
+	}
+	o := t.opts.withDefaults()
 	last, _ := statOf(path)
-	return startTicker(t.opts.PollInterval, func(now time.Time) {
+	return startTicker(o.PollInterval, func(now time.Time) {
 		cur, err := statOf(path)
 		if err != nil {
 			if last.ok {
@@ -65,7 +70,8 @@ func (t *Poll) Start(path string, sink Sink) (io.Closer, error) {
 // PollHash reads the file every PollInterval and fires when the SHA-256 of
 // its content differs from the last look. It sees every content change that
 // lasts at least one interval, on every file system, and pays a full read
-// and hash per interval for it.
+// and hash per interval for it. The zero value polls every
+// DefaultPollInterval.
 type PollHash struct{ opts Options }
 
 // Name returns "pollhash".
@@ -73,8 +79,12 @@ func (t *PollHash) Name() string { return "pollhash" }
 
 // Start hashes the current content and begins polling.
 func (t *PollHash) Start(path string, sink Sink) (io.Closer, error) {
+	if err := validateStart("pollhash", path, sink); err != nil {
+		return nil, err
+	}
+	o := t.opts.withDefaults()
 	hashOf := func() ([]byte, error) {
-		data, err := safefile.Read(path, t.opts.SizeLimit)
+		data, err := safefile.Read(path, o.SizeLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -82,7 +92,7 @@ func (t *PollHash) Start(path string, sink Sink) (io.Closer, error) {
 		return h[:], nil
 	}
 	last, _ := hashOf()
-	return startTicker(t.opts.PollInterval, func(now time.Time) {
+	return startTicker(o.PollInterval, func(now time.Time) {
 		cur, err := hashOf()
 		if err != nil {
 			if last != nil {

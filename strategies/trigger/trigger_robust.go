@@ -8,13 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 
-	"reloadlab/strategies/safefile"
+	"github.com/reloadlab/reloadlab/strategies/safefile"
 )
 
 // Robust combines every defence the lab knows of:
@@ -39,10 +39,17 @@ import (
 //     could not be added at start, for example at the inotify watch limit)
 //     is reported and re-established on the next safety tick, after which it
 //     fires a rescan; until then the safety net carries on alone;
-//   - SIGUSR1 and SIGHUP fire at once.
+//   - the signals in its Options fire at once (New("robust"): ReloadSignals;
+//     NewRobust and the zero value: none unless WithSignals names some).
 //
 // Start does not fail when inotify is unavailable; it reports the error to
-// the Sink and runs on the safety net.
+// the Sink and runs on the safety net. Whatever runs with less than full
+// strength (no watch yet, a lost watch, signals or a directory-replacement
+// check the platform lacks) is also reported to a DegradedSink, and the
+// note is cleared when the watch is back.
+//
+// The zero value is ready to use: every interval takes its default when
+// Start runs (NewRobust sets them).
 type Robust struct{ opts Options }
 
 // Name returns "robust".
@@ -60,28 +67,47 @@ type robustRun struct {
 	sigs   chan os.Signal
 	done   chan struct{}
 	wg     sync.WaitGroup
+	// platform lists what this platform cannot do (fixed at Start).
+	platform []string
 
 	// Owned by the loop goroutine once it runs.
 	w        *fsnotify.Watcher
 	dirIno   uint64
 	lastLost string
+	noWatch  string // why there is no watch now, "" while watching
+	reported string // the last degradation note sent
 }
 
 // Start establishes the watch if it can, installs the signal handler and
 // starts the safety net.
 func (t *Robust) Start(path string, sink Sink) (io.Closer, error) {
+	if err := validateStart("robust", path, sink); err != nil {
+		return nil, err
+	}
+	o := t.opts.withDefaults()
 	r := &robustRun{
-		opts:   t.opts,
+		opts:   o,
 		sink:   sink,
 		filter: newDirFilter(path),
 		sigs:   make(chan os.Signal, 1),
 		done:   make(chan struct{}),
 	}
-	r.deb = newDebouncer(t.opts.Debounce, t.opts.MaxWait, sink)
-	if err := r.watch(); err != nil {
-		sink.Error(fmt.Errorf("trigger robust: %w; running on the %s safety poll until the watch can be added", err, t.opts.SafetyInterval))
+	if !dirIDSupported {
+		r.platform = append(r.platform, "no directory-replacement check on this platform (the safety poll covers a replaced directory)")
 	}
-	signal.Notify(r.sigs, ReloadSignals...)
+	sigs, note := deliverable(o.Signals)
+	if note != "" {
+		r.platform = append(r.platform, note)
+	}
+	r.deb = newDebouncer(o.Debounce, o.MaxWait, sink)
+	if err := r.watch(); err != nil {
+		r.noWatch = "no directory watch (" + err.Error() + ")"
+		sink.Error(fmt.Errorf("trigger robust: %w; running on the %s safety poll until the watch can be added", err, o.SafetyInterval))
+	}
+	r.report()
+	if len(sigs) > 0 {
+		signal.Notify(r.sigs, sigs...)
+	}
 	first := r.hash()
 	r.wg.Add(2)
 	go r.loop()
@@ -110,7 +136,7 @@ func (r *robustRun) watch() error {
 		return fmt.Errorf("watch %s: %w", r.filter.dir, err)
 	}
 	r.w = w
-	r.dirIno = inode(r.filter.dir)
+	r.dirIno = dirID(r.filter.dir)
 	r.filter.refresh()
 	return nil
 }
@@ -122,15 +148,21 @@ func (r *robustRun) dropWatch() {
 	}
 }
 
-func inode(path string) uint64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
+// report tells a DegradedSink what the run lacks now, when that changed.
+func (r *robustRun) report() {
+	var parts []string
+	if r.noWatch != "" {
+		parts = append(parts, r.noWatch+"; running on the "+r.opts.SafetyInterval.String()+" safety poll")
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return st.Ino
+	parts = append(parts, r.platform...)
+	note := ""
+	if len(parts) > 0 {
+		note = "robust: " + strings.Join(parts, "; ")
 	}
-	return 0
+	if note != r.reported {
+		r.reported = note
+		degrade(r.sink, note)
+	}
 }
 
 func (r *robustRun) loop() {
@@ -150,7 +182,7 @@ func (r *robustRun) loop() {
 		case ev := <-events:
 			if r.filter.lostWatch(ev) {
 				r.lost(fmt.Sprintf("%s %s", ev.Op, r.filter.dir))
-				r.sink.Fire(Notice{Reason: "robust: directory " + ev.Op.String() + ", rescan", Seen: time.Now()})
+				r.sink.Fire(Notice{Reason: "robust: directory " + ev.Op.String() + ", rescan", Seen: time.Now(), Rescan: true})
 				continue
 			}
 			if reason, ok := r.filter.relevant(ev); ok {
@@ -159,14 +191,14 @@ func (r *robustRun) loop() {
 		case err := <-errs:
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				r.sink.Error(fmt.Errorf("trigger robust: %w; rescanning", err))
-				r.sink.Fire(Notice{Reason: "robust: inotify queue overflow, rescan", Seen: time.Now()})
+				r.sink.Fire(Notice{Reason: "robust: inotify queue overflow, rescan", Seen: time.Now(), Rescan: true})
 				continue
 			}
 			r.sink.Error(fmt.Errorf("trigger robust: %w", err))
 		case s := <-r.sigs:
-			r.sink.Fire(Notice{Reason: "robust: " + signalName(s), Seen: time.Now()})
+			r.sink.Fire(Notice{Reason: "robust: " + SignalName(s), Seen: time.Now()})
 		case now := <-tick.C:
-			if r.w == nil || inode(r.filter.dir) != r.dirIno {
+			if r.w == nil || dirID(r.filter.dir) != r.dirIno {
 				if r.w != nil {
 					r.lost("directory " + r.filter.dir + " replaced")
 				}
@@ -176,8 +208,9 @@ func (r *robustRun) loop() {
 						r.sink.Error(fmt.Errorf("trigger robust: re-adding watch: %w", err))
 					}
 				} else {
-					r.lastLost = ""
-					r.sink.Fire(Notice{Reason: "robust: watch re-established, rescan", Seen: now})
+					r.lastLost, r.noWatch = "", ""
+					r.report()
+					r.sink.Fire(Notice{Reason: "robust: watch re-established, rescan", Seen: now, Rescan: true})
 				}
 			}
 		}
@@ -249,5 +282,7 @@ func (r *robustRun) hash() []byte {
 
 func (r *robustRun) lost(what string) {
 	r.dropWatch()
+	r.noWatch = "directory watch lost (" + what + ")"
 	r.sink.Error(fmt.Errorf("trigger robust: watch lost (%s); safety poll until it is re-added", what))
+	r.report()
 }

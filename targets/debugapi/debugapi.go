@@ -10,7 +10,7 @@ package debugapi
 import (
 	"time"
 
-	"reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/strategies"
 )
 
 // ReloadStatus is the /debug/reload document: the reload pipeline's status

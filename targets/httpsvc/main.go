@@ -15,12 +15,12 @@ import (
 	"syscall"
 	"time"
 
-	"reloadlab/internal/cpuwork"
-	"reloadlab/strategies"
-	"reloadlab/strategies/config"
-	"reloadlab/strategies/safefile"
-	"reloadlab/strategies/trigger"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/internal/cpuwork"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/safefile"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 func main() {

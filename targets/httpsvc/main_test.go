@@ -20,11 +20,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/strategies"
-	"reloadlab/strategies/config"
-	"reloadlab/strategies/store"
-	"reloadlab/strategies/trigger"
-	"reloadlab/targets/debugapi"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/store"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/targets/debugapi"
 )
 
 // tornStore serves each key from a version chosen by the test.

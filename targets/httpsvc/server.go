@@ -12,12 +12,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"reloadlab/internal/cpuwork"
-	"reloadlab/strategies"
-	"reloadlab/strategies/config"
-	"reloadlab/strategies/store"
-	"reloadlab/targets/debugapi"
-	"reloadlab/targets/telemetry"
+	"github.com/reloadlab/reloadlab/internal/cpuwork"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/store"
+	"github.com/reloadlab/reloadlab/targets/debugapi"
+	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
 // server holds the target's state; the hot path touches only store, viewer,

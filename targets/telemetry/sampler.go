@@ -3,7 +3,7 @@ package telemetry
 import (
 	"runtime/metrics"
 
-	"reloadlab/internal/cpuwork"
+	"github.com/reloadlab/reloadlab/internal/cpuwork"
 	"sync"
 	"time"
 )

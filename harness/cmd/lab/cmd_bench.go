@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/bench"
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies"
-	"reloadlab/strategies/store"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/strategies/store"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {

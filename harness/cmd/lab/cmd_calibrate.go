@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/bench"
-	"reloadlab/harness/calibrate"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/calibrate"
 )
 
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -6,9 +6,9 @@ import (
 	"io"
 	"strings"
 
-	"reloadlab/harness/bench"
-	"reloadlab/harness/compare"
-	"reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/strategies"
 )
 
 func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {

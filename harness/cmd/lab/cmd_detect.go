@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/detect"
-	"reloadlab/harness/detect/detectmd"
-	"reloadlab/harness/fsmount"
-	"reloadlab/harness/results"
-	"reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/detect/detectmd"
+	"github.com/reloadlab/reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
 )
 
 func runDetect(ctx context.Context, args []string, stdout, stderr io.Writer) error {

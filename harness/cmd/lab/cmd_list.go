@@ -6,9 +6,9 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"reloadlab/strategies"
-	"reloadlab/strategies/store"
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/strategies/store"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 func runList(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/machine"
-	"reloadlab/harness/results"
-	"reloadlab/harness/tools"
+	"github.com/reloadlab/reloadlab/harness/machine"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/tools"
 )
 
 // benchstatTables are the comparisons written to benchstat.txt: the title,

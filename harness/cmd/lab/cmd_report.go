@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"reloadlab/harness/ledger"
-	"reloadlab/harness/report"
+	"github.com/reloadlab/reloadlab/harness/ledger"
+	"github.com/reloadlab/reloadlab/harness/report"
 )
 
 func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error {

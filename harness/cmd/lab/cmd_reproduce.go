@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,12 +11,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"reloadlab/harness/compare"
-	"reloadlab/harness/detect"
-	"reloadlab/harness/detect/detectmd"
-	"reloadlab/harness/machine"
-	"reloadlab/harness/results"
-	"reloadlab/harness/verdict"
+	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/detect/detectmd"
+	"github.com/reloadlab/reloadlab/harness/machine"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/verdict"
 )
 
 // reproduceTrials is the trials per cell of reproduce's detect matrix:

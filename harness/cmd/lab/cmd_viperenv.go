@@ -8,8 +8,8 @@ import (
 	"os"
 	"strings"
 
-	"reloadlab/harness/results"
-	"reloadlab/harness/viperenv"
+	"github.com/reloadlab/reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/viperenv"
 )
 
 // init makes the lab a viperenv case child when viperenv.Run re-executes

@@ -26,7 +26,7 @@ import (
 	"strings"
 	"syscall"
 
-	"reloadlab/harness/target"
+	"github.com/reloadlab/reloadlab/harness/target"
 )
 
 func main() {

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"reloadlab/harness/detect"
-	"reloadlab/harness/mdtable"
-	"reloadlab/harness/results"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/mdtable"
+	"github.com/reloadlab/reloadlab/harness/results"
 )
 
 // WriteMarkdownFile writes the report (matrix.md) to path atomically.

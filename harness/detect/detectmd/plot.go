@@ -3,8 +3,8 @@ package detectmd
 import (
 	"fmt"
 
-	"reloadlab/harness/detect"
-	"reloadlab/harness/plots"
+	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/plots"
 )
 
 // plotFloorMS is the smallest latency drawn: the axis is logarithmic when

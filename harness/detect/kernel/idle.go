@@ -9,9 +9,9 @@ import (
 	"syscall"
 	"time"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/strategies/config"
-	"reloadlab/strategies/safefile"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/safefile"
 )
 
 // Idle is the result of the idle-cost experiment.

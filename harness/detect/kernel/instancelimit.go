@@ -16,9 +16,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // InstanceLimit is the result of the inotify instance limit experiment:

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 func TestInstanceOutcome(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
 )
 
 // Child modes of the experiments (rig.Spec.Mode), served by ChildModes.

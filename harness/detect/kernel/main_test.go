@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
 )
 
 // TestMain lets the test binary be the experiments' child process: they

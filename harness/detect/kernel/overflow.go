@@ -11,9 +11,9 @@ import (
 	"syscall"
 	"time"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // Overflow is the result of the inotify queue overflow experiment.

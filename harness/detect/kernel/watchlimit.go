@@ -15,9 +15,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"reloadlab/harness/detect/internal/rig"
-	"reloadlab/harness/writepattern"
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // WatchLimit is the result of the inotify watch limit experiment.

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 // ChildEnv, set to "1" in a test binary's environment, tells the test's

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"reloadlab/strategies"
-	"reloadlab/strategies/store"
-	"reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/strategies/store"
+	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 // Peer column names: the file watchers of two widely used Go config

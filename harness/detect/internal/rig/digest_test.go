@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // TestDigestMatchesPeers checks the oracle's canonical digest against what

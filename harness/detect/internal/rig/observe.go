@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"reloadlab/strategies/config"
+	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
 // Observation kinds, as written by a column (in the lab or in a child, one

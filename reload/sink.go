@@ -1,0 +1,73 @@
+package reload
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/reloadlab/reloadlab/strategies/trigger"
+)
+
+// sink receives one trigger's notices, errors and degradation notes.
+type sink[T any] struct {
+	r     *Reloader[T]
+	index int    // the trigger's index in r.triggers
+	name  string // the trigger's name
+}
+
+var _ trigger.DegradedSink = (*sink[int])(nil)
+
+// Fire coalesces notices: while one is pending, later ones merge into it,
+// keeping the earliest detection time and any request to rescan.
+func (s *sink[T]) Fire(n trigger.Notice) {
+	r := s.r
+	r.pendMu.Lock()
+	if r.pending == nil {
+		r.pending = &n
+	} else {
+		if n.Seen.Before(r.pending.Seen) {
+			r.pending.Seen = n.Seen
+		}
+		r.pending.Rescan = r.pending.Rescan || n.Rescan
+	}
+	r.pendMu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Error records a non-fatal trigger error.
+func (s *sink[T]) Error(err error) {
+	ev := Event{Outcome: TriggerError, Trigger: s.name, Reason: "trigger error", Err: err, Detected: time.Now()}
+	ev = s.r.record(ev, func(st *Status) {
+		st.TriggerErrors++
+		if errors.Is(err, fsnotify.ErrEventOverflow) {
+			st.Overflows++
+		}
+		st.LastError, st.LastErrorAt = err.Error(), ev.Detected
+	})
+	s.r.notify(ev)
+}
+
+// Degraded records the trigger's new degradation note ("" when restored).
+func (s *sink[T]) Degraded(note string) {
+	r := s.r
+	ev := Event{Outcome: Degraded, Trigger: s.name, Reason: "degraded", Degraded: note, Detected: time.Now()}
+	if note == "" {
+		ev.Reason = "back to full strength"
+	}
+	ev = r.record(ev, func(st *Status) {
+		r.degraded[s.index] = note
+		var notes []string
+		for _, n := range r.degraded {
+			if n != "" {
+				notes = append(notes, n)
+			}
+		}
+		st.Degraded = strings.Join(notes, "; ")
+	})
+	r.notify(ev)
+}
