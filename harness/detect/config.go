@@ -58,18 +58,21 @@ const ConfigName = rig.ConfigName
 const (
 	ColViper = rig.ColViper
 	ColKoanf = rig.ColKoanf
+	// ColLibrary is the column of this repository's reload library.
+	ColLibrary = rig.ColLibrary
 )
 
 // Column kinds (Column.Kind).
 const (
 	KindTrigger = "trigger" // one of reloadlab's triggers
 	KindPeer    = "peer"    // a library's file watcher, used as its README shows
+	KindLibrary = "library" // this repository's reload package, used as its README shows
 )
 
 // Column describes one column of the matrix.
 type Column struct {
 	Name        string `json:"name"`
-	Kind        string `json:"kind"`  // KindTrigger or KindPeer
+	Kind        string `json:"kind"`  // KindTrigger, KindLibrary or KindPeer
 	Where       string `json:"where"` // "lab process" or "child process"
 	Description string `json:"description"`
 }
@@ -90,6 +93,7 @@ func Columns() []Column {
 		cols = append(cols, Column{Name: n, Kind: KindTrigger, Where: where, Description: trigger.Describe(n)})
 	}
 	cols = append(cols,
+		Column{Name: ColLibrary, Kind: KindLibrary, Where: "lab process", Description: "package reload of this repository: reload.New(path, decode) with its default Robust trigger (the robust column's trigger code through the library's own pipeline), no signals"},
 		Column{Name: ColViper, Kind: KindPeer, Where: "child process", Description: "github.com/spf13/viper v1.21.0: SetConfigFile, ReadInConfig, OnConfigChange, WatchConfig (README usage)"},
 		Column{Name: ColKoanf, Kind: KindPeer, Where: "child process", Description: "github.com/knadh/koanf/v2 v2.4.1 + providers/file v1.2.1: Load, then Watch with the README's reload callback (k = koanf.New(\".\"); k.Load(f, parser))"},
 	)

@@ -498,6 +498,21 @@ func microSection(in *Inputs) string {
 			parse = append(parse, fmt.Sprintf("%s keys %s ms", k, g(v*1e3)))
 		}
 	}
+	var lib []string
+	for _, cpu := range []string{"", "-2"} {
+		l, okL := mc.Get("Load/src=reload"+cpu, "sec/op")
+		a, okA := mc.Get("Load/src=store-atomic"+cpu, "sec/op")
+		if okL && okA && a > 0 {
+			n := "1"
+			if cpu != "" {
+				n = cpu[1:]
+			}
+			lib = append(lib, fmt.Sprintf("-cpu %s: %s ns vs %s ns (×%.2f)", n, g(l*1e9), g(a*1e9), l/a))
+		}
+	}
+	if len(lib) > 0 {
+		fmt.Fprintf(&b, "\nThe `reload` library's `Load` plus a key lookup, beside the `atomic` store's `Get` on the same 10k-key config (`BenchmarkLoad`, medians; the issue's goal is ×1.1 at most): %s.\n", strings.Join(lib, "; "))
+	}
 	if len(parse) > 0 {
 		fmt.Fprintf(&b, "\nParse and validation of a generated config into a snapshot (`BenchmarkParse`, -cpu 1; the parse stage every store pays before its apply): %s.\n", strings.Join(parse, ", "))
 	} else {

@@ -29,12 +29,14 @@ var benchstatTables = []struct {
 		[]string{"-filter", ".name:Apply", "-col", "/store@(lockmap lockswap syncmap atomic)"}},
 	{"Parse and validation of a 1k/10k/100k-key config (the stage every store pays before its apply)",
 		[]string{"-filter", ".name:Parse", "-col", "/keys@(1k 10k 100k)"}},
+	{"The reload library's Load (and a key lookup) beside the atomic store's Get, same 10k-key config, no writer",
+		[]string{"-filter", ".name:Load", "-col", "/src@(store-atomic reload)"}},
 	{"Walking 10k files (the article's os.DirFS claim), against filepath.Walk",
 		[]string{"-filter", ".name:Walk", "-col", "/way@(filepath.Walk filepath.WalkDir os.DirFS+fs.WalkDir)"}},
 }
 
 func runMicro(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("micro", `Run the micro benchmarks (packages strategies/store, strategies/config and harness/walkbench) and write
+	fs := newFlagSet("micro", `Run the micro benchmarks (packages strategies/store, strategies/config, reload and harness/walkbench) and write
 results/micro/bench.txt (benchfmt, with machine config lines) and
 results/micro/benchstat.txt (benchstat tables comparing the stores).
 The output directory is replaced only when the run completes.`, stderr)
@@ -62,7 +64,7 @@ The output directory is replaced only when the run completes.`, stderr)
 	}
 	var raw bytes.Buffer
 	raw.WriteString(machine.Read().ConfigLines())
-	testArgs := []string{"test", "-run", "^$", "-bench", *bench, "-count", fmt.Sprint(*count), "-cpu", *cpu, "-benchtime", *benchtime, "./strategies/store", "./strategies/config", "./harness/walkbench"}
+	testArgs := []string{"test", "-run", "^$", "-bench", *bench, "-count", fmt.Sprint(*count), "-cpu", *cpu, "-benchtime", *benchtime, "./strategies/store", "./strategies/config", "./reload", "./harness/walkbench"}
 	fmt.Fprintf(stderr, "micro: %s %s\n", goBin, strings.Join(testArgs, " "))
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, goBin, testArgs...)

@@ -60,6 +60,8 @@ func StartColumn(name, path string, p Params, emit func(Observation)) (Running, 
 		return startViper(path, emit)
 	case ColKoanf:
 		return startKoanf(path, emit)
+	case ColLibrary:
+		return startLibrary(path, p, emit)
 	}
 	return startTrigger(name, path, p, emit)
 }
