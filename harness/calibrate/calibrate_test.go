@@ -115,12 +115,17 @@ func TestQuickCalibrate(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.Chdir(filepath.Dir(strings.TrimSpace(string(out)))))
 	dir := filepath.Join(t.TempDir(), "calibrate")
-	s, err := Run(context.Background(), Config{Quick: true, Levels: []float64{0, 1, 10}, Keys: 1000, Out: dir, CommandLine: "test"})
+	// 16 shots a level (not the quick 6): enough for the 100 ms level to
+	// show through the noise of a machine busy with the rest of the suite.
+	s, err := Run(context.Background(), Config{Quick: true, Shots: 16, Levels: []float64{0, 1, 10}, Keys: 1000, TracingPairs: 2, Out: dir, CommandLine: "test"})
 	require.NoError(t, err)
 	require.Len(t, s.Levels, 3)
 	top := s.Levels[2]
 	assert.True(t, top.MeasuredPP.Lo > 0, "a 100 ms burn per shot must show: %+v", top.MeasuredPP)
 	assert.InDelta(t, 100, top.CPUMs, 5, "the target accounts the burn it was asked for")
+	require.NotNil(t, s.Tracing, "the tracing-cost phase ran")
+	assert.Equal(t, 2, s.Tracing.Pairs)
+	assert.Positive(t, float64(s.Tracing.OffRPS))
 	assert.Greater(t, s.Fit.Slope.Value, 0.5, "a working estimator recovers most of an injected cost")
 	assert.Less(t, s.Fit.Slope.Value, 2.0)
 	assert.True(t, stats.Finite(float64(s.AAFloorPP)))

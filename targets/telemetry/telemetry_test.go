@@ -15,14 +15,18 @@ func TestSamplerSeesForcedGC(t *testing.T) {
 	s := NewSampler(5*time.Millisecond, 1000)
 	s.Start()
 	defer s.Stop()
-	time.Sleep(30 * time.Millisecond)
-	before := s.Since(0)
-	require.NotEmpty(t, before)
+	// Wait for samples rather than for a fixed time: on a loaded machine the
+	// sampler may not run for a while.
+	var before []Sample
+	require.Eventually(t, func() bool { before = s.Since(0); return len(before) > 0 }, 10*time.Second, 5*time.Millisecond)
 	last := before[len(before)-1].Seq
 	runtime.GC()
-	time.Sleep(40 * time.Millisecond)
-	after := s.Since(last)
-	require.NotEmpty(t, after)
+	cycles := before[0].GCCycles
+	var after []Sample
+	require.Eventually(t, func() bool {
+		after = s.Since(last)
+		return len(after) > 0 && after[len(after)-1].GCCycles > cycles
+	}, 10*time.Second, 5*time.Millisecond, "the sampler must see the forced GC cycle")
 	var pauses uint64
 	for _, smp := range after {
 		assert.Greater(t, smp.Seq, last)
