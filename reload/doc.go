@@ -2,8 +2,11 @@
 // a new one, atomically, when the file changes. It is the strategy the
 // reloadlab measurements recommend, packaged for a service to import: an
 // immutable snapshot published through an atomic pointer, a directory watch
-// that follows symlinks (the Kubernetes ConfigMap ..data swap), a debounce, a
-// content hash, and a slow safety poll for what file-system events miss.
+// that follows symlinks (the Kubernetes ConfigMap ..data swap) and reads at
+// once what is complete (a rename into place, a writer's close) while it
+// debounces writes still in progress, a content hash, a slow safety poll for
+// what file-system events miss, and a report when the file was replaced
+// where it cannot be followed.
 //
 //	r, err := reload.New("/etc/svc/config.yaml", reload.YAML[Config](),
 //		reload.WithValidate(func(c Config) error { return c.Check() }))
@@ -14,8 +17,11 @@
 //
 // # Pipeline
 //
-// A trigger fires (Robust by default) → the file is read with a size limit,
-// never blocking on a FIFO or a device → if its SHA-256 equals the serving
+// A trigger fires (Robust by default: at once when a file or symlink was
+// renamed into place or a writer closed the file, after a debounce for a
+// write not closed yet) → the file is read with a size limit,
+// never blocking on a FIFO or a device, and read again if it changed while
+// it was read (another writer of a burst at work) → if its SHA-256 equals the serving
 // config's or the last rejected file's, the run ends as Unchanged → decode →
 // validate → the new value is published with one atomic store → an Event is
 // recorded. Runs are serialised; fires that arrive while one runs coalesce
@@ -37,6 +43,15 @@
 //     version was rejected or cannot be read (Status.Stale, StaleReason),
 //     until a good file is applied or the file is back to the serving
 //     content;
+//   - stale, cannot be followed: the file was replaced where no process
+//     behind the path can see the new one (the source of a single-file bind
+//     mount, docker run -v file:file, or of a Kubernetes subPath mount,
+//     replaced by a rename: the path resolves to an unlinked file,
+//     st_nlink 0). Robust checks for it on every safety tick and after
+//     events, and reports it within one safety interval: one Stale event
+//     per episode, Status.Stale with a StaleReason that says to mount the
+//     directory, not the file, and Status.StaleReports. The last good value
+//     keeps serving; nothing is logged (the observer can);
 //   - unchanged: runs that found nothing new (Status.Unchanged);
 //   - overflow recovered: an inotify queue overflow drops events; Robust
 //     reports it (Status.Overflows) and rescans (Status.Rescans), as it does

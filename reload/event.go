@@ -13,7 +13,8 @@ const (
 	// previous value keeps serving and the Reloader is stale.
 	Rejected Outcome = "rejected"
 	// Unchanged: the content equals the serving value's or the last
-	// rejected file's (Event.Stale tells which); nothing was decoded.
+	// rejected file's (then Event.Err is that file's *RejectError);
+	// nothing was decoded.
 	Unchanged Outcome = "unchanged"
 	// TriggerError: a trigger reported a non-fatal problem (a lost watch,
 	// an inotify queue overflow). No file was read.
@@ -21,9 +22,17 @@ const (
 	// Degraded: a trigger's strength changed; Event.Degraded is the new
 	// note, "" when it is back to full strength.
 	Degraded Outcome = "degraded"
+	// Stale: the trigger found that the file has been replaced where it
+	// cannot follow (a single-file bind mount or a Kubernetes subPath whose
+	// source was replaced: the path's inode has st_nlink 0). No file was
+	// read; the previous value keeps serving; Event.StaleReason says why and
+	// what to do, and Status.StaleReports counts it. Reported once per
+	// episode; when the trigger can follow the file again it clears the
+	// reason from Status.Stale (no event) and fires a rescan.
+	Stale Outcome = "stale"
 )
 
-// Event is one pipeline run, trigger error or degradation, as the observer
+// Event is one pipeline run, trigger error, degradation or stale report, as the observer
 // (WithObserver) is told of it.
 type Event struct {
 	Seq     uint64  // 1, 2, …: the order events were recorded in
@@ -35,7 +44,8 @@ type Event struct {
 	Hash    string  // hex SHA-256 of the content read, "" if nothing was read
 	Err     error   // Rejected: a *RejectError; TriggerError: the trigger's error
 	// Stale reports that the file on disk is not what is serving (its
-	// content was rejected or cannot be read); StaleReason says why.
+	// content was rejected or cannot be read, or the trigger reports that
+	// it was replaced where it cannot be followed); StaleReason says why.
 	Stale       bool
 	StaleReason string
 	Degraded    string    // Degraded: the note, "" when back to full strength

@@ -34,10 +34,15 @@ type Reloader[T any] struct {
 	rejectedErr               error // why the file with rejectedHash was rejected
 
 	seq atomic.Uint64
-	mu  sync.Mutex // guards st and degraded
+	mu  sync.Mutex // guards st, degraded, rejectStale and followStale
 	st  Status
 	// degraded holds each trigger's note, by index into triggers.
 	degraded []string
+	// The two reasons the file on disk may not be what serves: its last
+	// version was rejected or cannot be read (rejectStale), or the trigger
+	// reports it was replaced where it cannot be followed (followStale).
+	// Status.Stale and StaleReason are derived from both.
+	rejectStale, followStale string
 
 	pendMu  sync.Mutex
 	pending *trigger.Notice

@@ -17,7 +17,10 @@ type sink[T any] struct {
 	name  string // the trigger's name
 }
 
-var _ trigger.DegradedSink = (*sink[int])(nil)
+var (
+	_ trigger.DegradedSink = (*sink[int])(nil)
+	_ trigger.StaleSink    = (*sink[int])(nil)
+)
 
 // Fire coalesces notices: while one is pending, later ones merge into it,
 // keeping the earliest detection time and any request to rescan.
@@ -68,6 +71,33 @@ func (s *sink[T]) Degraded(note string) {
 			}
 		}
 		st.Degraded = strings.Join(notes, "; ")
+	})
+	r.notify(ev)
+}
+
+// Stale records the start of a stale episode, the file replaced where the
+// trigger cannot follow (one Stale event, Status.StaleReports counts it), or
+// its end (reason ""), which clears that reason from Status.Stale without an
+// event: the rescan the trigger fires then reports the file's state.
+func (s *sink[T]) Stale(reason string) {
+	r := s.r
+	if reason == "" {
+		r.mu.Lock()
+		r.followStale = ""
+		r.deriveStale()
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Lock()
+	same := r.followStale == reason
+	r.mu.Unlock()
+	if same {
+		return // the same episode, reported again
+	}
+	ev := Event{Outcome: Stale, Trigger: s.name, Reason: "file replaced where the trigger cannot follow", Detected: time.Now()}
+	ev = r.record(ev, func(st *Status) {
+		r.followStale = reason
+		st.StaleReports++
 	})
 	r.notify(ev)
 }

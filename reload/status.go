@@ -23,9 +23,16 @@ type Status struct {
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 
 	// Stale reports that the file on disk is not what is serving: its
-	// content was rejected or it cannot be read. StaleReason says why.
+	// content was rejected or it cannot be read, or the trigger reports
+	// that it was replaced where it cannot be followed (a single-file bind
+	// mount or a Kubernetes subPath mount whose source was replaced: mount
+	// the directory, not the file). StaleReason says why, the trigger's
+	// reason first when both hold.
 	Stale       bool   `json:"stale"`
 	StaleReason string `json:"stale_reason,omitempty"`
+	// StaleReports counts the stale episodes the trigger reported (one
+	// Stale event each), not rejected files.
+	StaleReports uint64 `json:"stale_reports"`
 
 	// Degraded is set while a trigger runs with less than its full
 	// strength, e.g. "robust: no directory watch (…); running on the 1s

@@ -29,7 +29,9 @@ type TriggerOption struct {
 
 // Debounce sets how long Robust and DirWatch wait after the last event of a
 // burst before reading (default 100ms), so a multi-step save is read once,
-// complete. Zero means the default.
+// complete. Robust waits only for what may be a write in progress (a write
+// or creation not yet closed, a removal): a rename into place and, on
+// Linux, a writer's close are read at once. Zero means the default.
 func Debounce(d time.Duration) TriggerOption {
 	return TriggerOption{func(t *Trigger) {
 		if d < 0 {
@@ -62,12 +64,17 @@ func newEventTrigger(kind string, opts []TriggerOption) Trigger {
 	return t
 }
 
-// Robust is the default trigger and the lab's best: a symlink-aware,
-// debounced watch of the file's directory; a safety poll that re-reads and
-// hashes the file every safety interval (WithSafetyInterval) and so sees
-// what no event reports; a rescan after an inotify queue overflow; a lost
-// watch re-added. If the watch cannot be added it runs on the safety poll
-// alone and Status.Degraded says so.
+// Robust is the default trigger and the lab's best: a symlink-aware watch
+// of the file's directory that reads at once when the file is complete (a
+// file or symlink renamed into place, the Kubernetes ..data swap, and on
+// Linux the close of a writer's file descriptor) and debounces writes still
+// in progress; a safety poll that re-reads and hashes the file every safety
+// interval (WithSafetyInterval) and so sees what no event reports; a rescan
+// after an inotify queue overflow; a lost watch re-added; and a stale check:
+// a file replaced where it cannot be followed (a single-file bind mount or
+// Kubernetes subPath whose source was replaced) is reported within one
+// safety interval as a Stale event and Status.Stale. If the watch cannot be
+// added it runs on the safety poll alone and Status.Degraded says so.
 func Robust(opts ...TriggerOption) Trigger { return newEventTrigger("robust", opts) }
 
 // DirWatch watches the file's directory, symlink-aware and debounced, and

@@ -27,21 +27,29 @@ const (
 	// TriggerError: the trigger reported a non-fatal problem (an fsnotify
 	// error, a lost watch). No file was read.
 	TriggerError Outcome = "trigger-error"
+	// Stale: the trigger found that the file the process reads has been
+	// replaced where it cannot follow (a single-file bind mount or a
+	// Kubernetes subPath whose source was replaced: the path's inode has
+	// st_nlink 0). Reason says what and what to do; no file was read and the
+	// old config keeps serving. Recorded once per stale episode; the
+	// episode ends when the trigger can follow the file again (Status.Stale
+	// is then cleared).
+	Stale Outcome = "stale"
 )
 
-// Event records one pipeline run or trigger error.
+// Event records one pipeline run, trigger error or stale report.
 type Event struct {
 	Seq         uint64    `json:"seq"`
 	Outcome     Outcome   `json:"outcome"`
 	Version     int64     `json:"version"`      // applied version; for other outcomes the version still serving
 	PrevVersion int64     `json:"prev_version"` // version serving before the run
 	Trigger     string    `json:"trigger"`
-	Reason      string    `json:"reason"`               // what the trigger saw
+	Reason      string    `json:"reason"`               // what the trigger saw (Stale: why the file cannot be followed, and what to do)
 	Detected    time.Time `json:"detected"`             // when the trigger first saw the change
 	ReadStart   time.Time `json:"read_start"`           // when the pipeline began reading
 	ApplyStart  time.Time `json:"apply_start,omitzero"` // Applied only
 	ApplyEnd    time.Time `json:"apply_end,omitzero"`   // Applied only
-	Finished    time.Time `json:"finished,omitzero"`    // when the run ended (every outcome but TriggerError)
+	Finished    time.Time `json:"finished,omitzero"`    // when the run ended (runs only: not TriggerError or Stale)
 	CPU         StageCPU  `json:"cpu"`                  // CPU time the run spent, by stage
 	Bytes       int       `json:"bytes"`
 	Keys        int       `json:"keys"`

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"runtime/trace"
 	"strconv"
@@ -63,8 +64,10 @@ func WithEventLog(n int) Option {
 	}
 }
 
-// WithObserver registers fn to be called, on the pipeline's goroutine, after
-// every recorded event (applied, rejected, trigger error). fn must be quick.
+// WithObserver registers fn to be called after every recorded event
+// (applied, rejected, unchanged, trigger error, stale): on the pipeline's
+// goroutine for runs, on the trigger's for trigger errors and stale
+// reports. fn must be quick and safe for concurrent use.
 func WithObserver(fn func(Event)) Option { return func(o *options) { o.observer = fn } }
 
 // WithExtraCost makes every run that applies a config also spend d of CPU
@@ -99,8 +102,12 @@ type Reloader struct {
 	rejectedHash [sha256.Size]byte
 	haveRejected bool
 
-	applied, rejected, unchanged, triggerErrors atomic.Uint64
-	lastError                                   atomic.Pointer[string]
+	applied, rejected, unchanged, triggerErrors, staleReports atomic.Uint64
+	lastError                                                 atomic.Pointer[string]
+	// staleMu serialises stale reports; stale is the reason of the current
+	// stale episode, nil while the file is followed.
+	staleMu sync.Mutex
+	stale   atomic.Pointer[string]
 
 	pendMu  sync.Mutex
 	pending *trigger.Notice
@@ -208,6 +215,31 @@ func (s sink) Fire(n trigger.Notice) {
 	}
 }
 
+var _ trigger.StaleSink = sink{}
+
+// Stale records the start of a stale episode (reason: the file was replaced
+// where the trigger cannot follow) as one Stale event, or its end (reason
+// "") by clearing Status.Stale. A repeated report of the same episode is
+// not recorded again.
+func (s sink) Stale(reason string) {
+	r := s.r
+	r.staleMu.Lock()
+	defer r.staleMu.Unlock()
+	if reason == "" {
+		r.stale.Store(nil)
+		return
+	}
+	if p := r.stale.Load(); p != nil && *p == reason {
+		return
+	}
+	r.stale.Store(&reason)
+	r.staleReports.Add(1)
+	r.record(Event{
+		Outcome: Stale, Trigger: r.trigger.Name(), Reason: reason, Detected: time.Now(),
+		Version: r.store.Version(), PrevVersion: r.store.Version(),
+	})
+}
+
 func (s sink) Error(err error) {
 	r := s.r
 	r.triggerErrors.Add(1)
@@ -259,7 +291,7 @@ func (r *Reloader) Reload(n trigger.Notice) Event {
 
 	var data []byte
 	var err error
-	trace.WithRegion(ctx, "reload.read", func() { data, err = safefile.Read(r.path, r.opts.sizeLimit) })
+	trace.WithRegion(ctx, "reload.read", func() { data, err = readSettled(r.path, r.opts.sizeLimit) })
 	if err != nil {
 		ev.CPU.Read = clock.lap()
 		return reject(err)
@@ -317,6 +349,45 @@ func (r *Reloader) Reload(n trigger.Notice) Event {
 	return finish()
 }
 
+// readTries is how many times a run reads a file that changes while it is
+// read, or is empty, before it takes what it read (empty) or gives up
+// (changing: the read is rejected and the old config keeps serving).
+const readTries = 3
+
+// emptyRetry is how long a run waits before it reads an empty file again:
+// an empty config is most often an in-place writer caught between its
+// truncate and its write (the next save of a burst), which takes
+// microseconds to milliseconds.
+const emptyRetry = 2 * time.Millisecond
+
+// readSettled reads path with safefile.Read and checks that the file did
+// not change while it was read: the same file (inode), size and
+// modification time before and after. A trigger that reads at once on a
+// writer's close can meet the next writer of a burst truncating and
+// rewriting the file; such a read may hold a partial file, so it is read
+// again (at most readTries times in all) and never returned. An empty file
+// is read again after emptyRetry, and returned as it is if it stays empty.
+// The check costs two stat calls.
+func readSettled(path string, limit int64) ([]byte, error) {
+	for try := 1; ; try++ {
+		before, berr := os.Stat(path)
+		data, err := safefile.Read(path, limit)
+		if err != nil || berr != nil {
+			return data, err
+		}
+		after, aerr := os.Stat(path)
+		settled := aerr == nil && os.SameFile(before, after) && before.Size() == after.Size() && before.ModTime().Equal(after.ModTime())
+		switch {
+		case settled && (len(data) > 0 || try >= readTries):
+			return data, nil
+		case try >= readTries:
+			return nil, fmt.Errorf("%s changed while it was read, %d times in a row: a writer is at work, and its next save is read again", path, readTries)
+		case settled: // empty: perhaps truncated by a writer about to write
+			time.Sleep(emptyRetry)
+		}
+	}
+}
+
 // stageClock reads the calling thread's CPU clock at stage boundaries.
 type stageClock struct {
 	ok   bool
@@ -341,16 +412,25 @@ func (c *stageClock) lap() time.Duration {
 
 // Status is a Reloader's counters and recent events.
 type Status struct {
-	Store         string  `json:"store"`
-	Trigger       string  `json:"trigger"`
-	Path          string  `json:"path"`
-	Version       int64   `json:"version"`
-	Reloads       uint64  `json:"reloads"`   // applied since start, not counting the initial load
-	Rejected      uint64  `json:"rejected"`  // files rejected
-	Unchanged     uint64  `json:"unchanged"` // runs that found the content unchanged
-	TriggerErrors uint64  `json:"trigger_errors"`
-	LastError     string  `json:"last_error"`
-	Events        []Event `json:"events"`
+	Store         string `json:"store"`
+	Trigger       string `json:"trigger"`
+	Path          string `json:"path"`
+	Version       int64  `json:"version"`
+	Reloads       uint64 `json:"reloads"`   // applied since start, not counting the initial load
+	Rejected      uint64 `json:"rejected"`  // files rejected
+	Unchanged     uint64 `json:"unchanged"` // runs that found the content unchanged
+	TriggerErrors uint64 `json:"trigger_errors"`
+	LastError     string `json:"last_error"`
+	// Stale is set while the trigger reports that the file the process
+	// reads was replaced where it cannot follow (see trigger.StaleSink):
+	// the config serving is the last good one, and StaleReason says why and
+	// what to do. Cleared when the trigger can follow the file again.
+	Stale       bool   `json:"stale"`
+	StaleReason string `json:"stale_reason,omitempty"`
+	// StaleReports counts stale episodes reported since start (one per
+	// episode, not per check).
+	StaleReports uint64  `json:"stale_reports"`
+	Events       []Event `json:"events"`
 }
 
 // Status returns the counters and the events with Seq > after (0 for all
@@ -360,10 +440,13 @@ func (r *Reloader) Status(after uint64) Status {
 		Store: r.store.Name(), Trigger: r.trigger.Name(), Path: r.path,
 		Version: r.store.Version(), Reloads: r.applied.Load(), Rejected: r.rejected.Load(),
 		Unchanged: r.unchanged.Load(), TriggerErrors: r.triggerErrors.Load(),
-		Events: r.ring.since(after),
+		StaleReports: r.staleReports.Load(), Events: r.ring.since(after),
 	}
 	if p := r.lastError.Load(); p != nil {
 		st.LastError = *p
+	}
+	if p := r.stale.Load(); p != nil {
+		st.Stale, st.StaleReason = true, *p
 	}
 	return st
 }

@@ -116,6 +116,9 @@ func resolve(cfg Config) (resolved, error) {
 	if !p.ChangesContent {
 		return resolved{}, fmt.Errorf("bench: write pattern %q does not change the content, so nothing would reload", p.Name)
 	}
+	if p.Shape != "" {
+		return resolved{}, fmt.Errorf("bench: write pattern %q is a deployment shape (%s): the bench target reads the file the writer saves, so the shape would not be what is measured; use it with `make detect`", p.Name, p.Shape)
+	}
 	if cfg.Keys == 0 {
 		cfg.Keys = DefaultKeys
 	}

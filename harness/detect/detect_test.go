@@ -10,6 +10,7 @@ import (
 
 	"github.com/reloadlab/reloadlab/harness/detect/internal/rig"
 	"github.com/reloadlab/reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/harness/writepattern"
 	"github.com/reloadlab/reloadlab/strategies/config"
 )
 
@@ -168,4 +169,127 @@ func TestCheckModels(t *testing.T) {
 	assert.Equal(t, "dir: CREATE config.yaml, REMOVE config.yaml; file: none", tar.RealEvents)
 	require.Len(t, tar.Differ, 1)
 	assert.Contains(t, tar.Differ[0], "fsnotify (missed 10/10 with the tool, 0/10 with the model)")
+}
+
+// TestOutcome checks the classification of a change-pattern trial for one
+// column: served, stale reported (not served, but a stale report between
+// the start of the trial and the deadline), or missed silently.
+func TestOutcome(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) int64 { return t0.Add(time.Duration(ms) * time.Millisecond).UnixNano() }
+	v1, err := rig.OracleEntry(config.Generate(1, 5))
+	require.NoError(t, err)
+	v2, err := rig.OracleEntry(config.Generate(2, 5))
+	require.NoError(t, err)
+	apply := rig.Observation{T: at(200), Kind: rig.ObsApply, State: State{Version: 2, Keys: 5, Hash: v2.Hash}}
+	stale := func(ms int) rig.Observation {
+		return rig.Observation{T: at(ms), Kind: rig.ObsStale, Msg: "<dir>/config.yaml: st_nlink 0"}
+	}
+	tests := []struct {
+		name       string
+		applies    []rig.Observation
+		stale      []rig.Observation
+		want       outcome
+		staleAfter time.Duration
+	}{
+		{name: "served", applies: []rig.Observation{apply}, want: served},
+		{name: "served, with a stale report", applies: []rig.Observation{apply}, stale: []rig.Observation{stale(150)}, want: served, staleAfter: 40 * time.Millisecond},
+		{name: "nothing said", want: missedSilently},
+		{name: "stale reported", stale: []rig.Observation{stale(300), stale(900)}, want: staleReported, staleAfter: 190 * time.Millisecond},
+		{name: "stale reported before the write returned", stale: []rig.Observation{stale(105)}, want: staleReported},
+		{name: "stale after the deadline", stale: []rig.Observation{stale(4500)}, want: missedSilently},
+		{name: "stale before the trial", stale: []rig.Observation{stale(-50)}, want: missedSilently},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &trialOutcome{oracle: rig.NewOracle(), t0: t0, end: t0.Add(5 * time.Second), deadline: t0.Add(4 * time.Second),
+				writes: []writeRec{{start: t0.Add(100 * time.Millisecond), end: t0.Add(110 * time.Millisecond), versions: []rig.Written{v2}}},
+				cols:   map[string]*colRecord{"robust": {applies: tt.applies, stale: tt.stale}}}
+			o.oracle.Add(v1)
+			o.oracle.Add(v2)
+			v := evaluate(o, "robust", true, func(s string) string { return s })
+			assert.Equal(t, tt.want, v.outcome(), "%s", v.outcome())
+			if tt.want == staleReported || len(tt.stale) > 0 && tt.want == served {
+				assert.Equal(t, tt.staleAfter, v.staleAfter)
+				assert.Equal(t, []string{"<dir>/config.yaml: st_nlink 0"}, v.staleMsgs, "one message, said twice")
+			}
+		})
+	}
+}
+
+// TestCellStaleCounts folds trials of each outcome into a cell: Missed is
+// MissedSilently + StaleReported, only silent misses are a problem, and
+// the why line says what the column reported.
+func TestCellStaleCounts(t *testing.T) {
+	t.Parallel()
+	o := &trialOutcome{job: trialJob{index: 1}}
+	acc := newCellAcc("disk", "bindmount-file-rename", "robust", true)
+	acc.add(o, colVerdict{stale: true, staleAfter: 2 * time.Millisecond, staleMsgs: []string{"replaced (st_nlink 0)"}})
+	acc.add(o, colVerdict{stale: true, staleAfter: 4 * time.Millisecond, staleMsgs: []string{"replaced (st_nlink 0)"}})
+	c := acc.finish()
+	assert.Equal(t, 2, c.Missed)
+	assert.Equal(t, 2, c.StaleReported)
+	assert.Zero(t, c.MissedSilently)
+	assert.Equal(t, []float64{2, 4}, c.StaleReportMS)
+	require.NotNil(t, c.StaleP50MS)
+	assert.Equal(t, 3.0, *c.StaleP50MS)
+	assert.Equal(t, []string{"replaced (st_nlink 0)"}, c.StaleReasons)
+	assert.False(t, c.Problem, "a stale report is not a problem of the column")
+	assert.Contains(t, acc.why("disk"), `reported stale in 2/2 trials, the first report 3.0 ms after the first write (p50): "replaced (st_nlink 0)"`)
+
+	acc.add(o, colVerdict{})
+	acc.add(o, colVerdict{detected: true, latency: time.Millisecond, stale: true})
+	c = acc.finish()
+	assert.Equal(t, 3, c.Missed)
+	assert.Equal(t, 1, c.MissedSilently)
+	assert.Equal(t, 1, c.StaleAlarms)
+	assert.Equal(t, c.Missed, c.MissedSilently+c.StaleReported)
+	assert.True(t, c.Problem, "a silent miss is")
+	assert.Equal(t, 1, c.Silent())
+
+	old := Cell{Missed: 3}
+	assert.Equal(t, 3, old.Silent(), "a cell from before stale reports: every miss was silent")
+	m := &Matrix{Cells: []Cell{old}}
+	Derive(m)
+	assert.Equal(t, 3, m.Cells[0].MissedSilently)
+}
+
+// TestRowWhy checks that every deployment shape has a row why line that
+// quotes its evidence, and that other patterns have none.
+func TestRowWhy(t *testing.T) {
+	t.Parallel()
+	row := Row{FS: fsmount.Overlay, Trials: 10, WatchOld: 10, WatchNlinkZero: 0, DirEvents: map[string]int{}, FileEvents: map[string]int{"CHMOD config.yaml": 10}}
+	for _, p := range writepattern.All() {
+		got := rowWhy(p, row)
+		switch p.Name {
+		case "bindmount-file-rename", "bindmount-file-inplace", "subpath", "bindmount-dir-rename", "bindmount-dir-inplace", "release-symlink", "git-checkout", "older-mtime":
+			assert.NotEmpty(t, got, p.Name)
+			assert.Contains(t, got, "the file-path watch", p.Name)
+		default:
+			assert.Empty(t, got, p.Name)
+		}
+	}
+	p, err := writepattern.Lookup("bindmount-file-rename")
+	require.NoError(t, err)
+	got := rowWhy(p, row)
+	assert.Contains(t, got, "still read an older version at the end in 10/10 trials, and stat(2) of it reported st_nlink 0 in 0/10")
+	assert.Contains(t, got, "lower layer's link count", "overlay says why st_nlink is not 0")
+	assert.Empty(t, rowWhy(p, Row{}), "no trials, no why")
+}
+
+// TestNotRun checks which combinations a run leaves out: the mount shapes
+// on fuse-remote only.
+func TestNotRun(t *testing.T) {
+	t.Parallel()
+	for _, p := range writepattern.All() {
+		for _, fs := range fsmount.Names() {
+			got := notRunReason(fs, p)
+			if fs == fsmount.FuseRemote && p.Mounts {
+				assert.NotEmpty(t, got, "%s on %s", p.Name, fs)
+			} else {
+				assert.Empty(t, got, "%s on %s", p.Name, fs)
+			}
+		}
+	}
 }

@@ -27,6 +27,7 @@
 //	make detect                                   # the full matrix → results/detect
 //	go run ./harness/cmd/lab detect -quick        # 3 trials per cell
 //	go run ./harness/cmd/lab detect -triggers robust,viper -patterns vim,k8s-configmap -fs disk,tmpfs -trials 5
+//	go run ./harness/cmd/lab detect -patterns bindmount-file-rename,subpath -fs disk,tmpfs -trials 3 -experiments none -out /tmp/shapes
 //	go test -run TestReducedMatrix ./harness/detect   # the verdicts make test checks
 //	go run ./harness/cmd/lab detect -render       # re-derive the model checks and redraw the report from results/detect/matrix.json
 //
@@ -60,20 +61,52 @@
 // # A trial
 //
 //  1. The file system makes a fresh directory and the pattern writes
-//     version 1 into it (Pattern.Init; for k8s-configmap the ..data layout).
-//  2. Every column starts watching writepattern.Path(dir, "config.yaml"):
-//     the triggers through strategies.NewReloader into store.NewAtomic with
-//     an observer; the peers and signal in a child process (below). Two
-//     plain fsnotify watchers, one on the directory and one on the config
-//     path, record the raw events as a witness.
+//     version 1 into it (Pattern.Init; for k8s-configmap the ..data layout;
+//     for a deployment shape its host and container sides). A shape with a
+//     mount step then gets its bind mount (Pattern.Setup): made for this
+//     trial, inside its directory, and removed before the directory is,
+//     also when the trial fails or the run is interrupted.
+//  2. Every column starts watching Pattern.WatchPath(view, "config.yaml")
+//     (view/config.yaml, except for the shapes: container/config.yaml,
+//     current/config.yaml): the triggers through strategies.NewReloader
+//     into store.NewAtomic with an observer; the peers and signal in a
+//     child process (below). Two plain fsnotify watchers, one on the
+//     watched path's directory and one on the watched path, record the raw
+//     events as a witness.
 //  3. Settle, then Writes calls of Pattern.Write, Gap apart, each making
 //     the next versions with config.Generate. Each complete version
 //     written (what Write returns) enters the oracle with the SHA-256 of
 //     its bytes and the canonical digest of its parsed map. After each
 //     write the child gets SIGUSR1 for the signal column.
 //  4. Wait until every column serves the last version or the deadline
-//     passes (no-change patterns: watch for Quiet). Stop every column,
-//     collect its observations, and judge each against the oracle.
+//     passes (no-change patterns: watch for Quiet). stat(2) and read the
+//     watched path (did the last version reach it? st_nlink 0?), stop every
+//     column, collect its observations, and judge each against the oracle.
+//
+// # Deployment shapes
+//
+// Besides how a file is written, the field's missed reloads come from how
+// it reaches the process (users' issue threads; the sources are in each
+// pattern's Models). Each shape is a row of its own (package writepattern):
+//
+//	bindmount-file-rename   a single file bind-mounted into container/ (docker run -v file:file); the host saves by rename
+//	bindmount-file-inplace  the same mount; the host writes in place
+//	subpath                 Kubernetes subPath: the file inside the current ..<timestamp> directory bind-mounted read-only; AtomicWriter updates
+//	bindmount-dir-rename    a directory bind mount, host rename (the control that works)
+//	bindmount-dir-inplace   a directory bind mount, host in-place write
+//	release-symlink         current -> releases/N swapped to releases/N+1 by renaming a temp symlink over current
+//	git-checkout            a real git checkout of the other branch (needs git)
+//	older-mtime             temp file + rename carrying an older mtime, same size (Ansible 2.17)
+//
+// bindmount-file-rename and subpath cannot be followed from the watched
+// side at all: the mount pins the inode the host replaced. There the best a
+// column can do is say so (stale reported, below). The mount shapes need
+// root and are skipped with that reason otherwise; they do not run on
+// fuse-remote (Matrix.NotRun says why). Every cell of a shape gets a why
+// line, under its row's (Row.Why: what the writer did at the system-call
+// level and what reached the watched path). The field case "inotify
+// instances exhausted" is the instance-limit experiment (package kernel,
+// instance_limit in matrix.json), not a row.
 //
 // The settle and the gap get a random part, seeded by the trial, so that
 // writes do not land at the same phase of the polling triggers' tickers,
@@ -116,7 +149,17 @@
 //
 //	missed       trials in which the column did not serve the last version
 //	             written at the deadline (a column that could not start
-//	             counts as missed)
+//	             counts as missed); split into:
+//	  missed silently  it said nothing: the old version kept serving in
+//	             silence (a problem cell, ⚠ in matrix.md)
+//	  stale reported   it reported, between the start of the trial and the
+//	             deadline, that the file it reads was replaced where it
+//	             cannot follow (rig.ObsStale: robust's and reload-lib's
+//	             stale event, st_nlink 0 on the watched path), and kept
+//	             serving the last good version; stale_report_ms is the
+//	             delay from the end of the first write to the first report
+//	stale alarms trials in which the column reported stale yet served the
+//	             last version by the deadline
 //	latency      last write finished (the pattern's last system call
 //	             returned in the lab) → the column served the last version
 //	             (pipeline: the store swap ended; peer: its callback read
@@ -164,13 +207,24 @@
 //	machine          machine.Info: go_version, kernel, cpu, num_cpu, commit, root …
 //	params           Params: the resolved parameters above
 //	columns[]        name, kind (trigger|peer), where (lab|child process), description
-//	patterns[]       name, models, changes_content, tool, skipped (why not run)
+//	patterns[]       name, models, changes_content, tool, skipped (why not run),
+//	                 shape (a deployment shape's layout), cannot_follow (why
+//	                 no watcher can follow it)
+//	not_run[]        fs, pattern, reason: combinations left out (the mount
+//	                 shapes on fuse-remote)
 //	file_systems[]   fsmount.Info: name, type (statfs), setup, note, error (why skipped)
 //	rows[]           per file system × pattern: fs, pattern, trials, errored,
 //	                 error_samples, dir_events and file_events ({"OP name": trials
-//	                 seen in}), no_events, stat_unchanged, inode_changed
+//	                 seen in}), no_events, stat_unchanged, inode_changed,
+//	                 mtime_back, watch_nlink_zero (st_nlink 0 on the watched
+//	                 path at the end), watch_old (the watched path did not
+//	                 read the last version at the end), shape, why (shapes:
+//	                 what the writer did and what reached the watched path)
 //	cells[]          per file system × pattern × column: fs, pattern, column,
-//	                 changes, trials, missed, missed_first, start_failed,
+//	                 changes, trials, missed (= missed_silently +
+//	                 stale_reported), missed_silently, stale_reported,
+//	                 stale_report_ms[], stale_p50_ms, stale_reasons[],
+//	                 stale_alarms, missed_first, start_failed,
 //	                 latency_ms[] (per detected trial), p50_ms, p99_ms, applies,
 //	                 spurious, duplicates, torn, torn_states[], rejected,
 //	                 wasted_reads, errors[] ("message (n×)"), why, problem
@@ -202,6 +256,15 @@
 // Temporary paths in messages are replaced by "<dir>".
 //
 // # Linux notes
+//
+// A bind mount pins an inode, not a path: a file bind mount whose source
+// is replaced by rename keeps showing the old inode, unlinked (st_nlink 0;
+// on overlayfs a file never copied up keeps the lower layer's count, 1).
+// inotify reports a change to watches on the inode and on the directory of
+// the path it was made through, so a host-side write in place reaches a
+// watch on the container-side file, not one on the container-side
+// directory. A watch added through a symbolic link stays on the target it
+// had when it was added.
 //
 // inotify reports changes made through the local kernel only: on
 // fuse-remote (changes made in the backing directory) no watcher sees an

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -24,6 +25,41 @@ type colVerdict struct {
 	rejected    int
 	unchanged   uint64
 	errs        []string
+	// stale: the column reported, between the start of the trial and the
+	// deadline, that the file it reads was replaced where it cannot follow
+	// (rig.ObsStale); staleAfter is its first such report's delay after
+	// the first write finished (clamped at 0); staleMsgs what it said.
+	stale      bool
+	staleAfter time.Duration
+	staleMsgs  []string
+}
+
+// outcome classifies a change-pattern trial for one column: served (the
+// last version serving at the deadline), stale reported (not served, but
+// the column said within the deadline that the file it reads was replaced
+// where it cannot follow), or missed silently (not served, nothing said).
+type outcome int
+
+const (
+	served outcome = iota
+	staleReported
+	missedSilently
+)
+
+func (o outcome) String() string {
+	return [...]string{"served", "stale reported", "missed silently"}[o]
+}
+
+// outcome returns the trial's outcome for a change pattern.
+func (v colVerdict) outcome() outcome {
+	switch {
+	case v.detected:
+		return served
+	case v.stale:
+		return staleReported
+	default:
+		return missedSilently
+	}
 }
 
 // evaluate judges one column of one trial against the exact oracle.
@@ -43,6 +79,18 @@ func evaluate(o *trialOutcome, col string, changes bool, clean func(string) stri
 	for _, r := range rec.rejected {
 		if in(r) {
 			v.rejected++
+		}
+	}
+	for _, s := range rec.stale {
+		if s.Time().Before(o.t0) || s.Time().After(o.deadline) {
+			continue
+		}
+		if !v.stale && len(o.writes) > 0 {
+			v.staleAfter = max(s.Time().Sub(o.writes[0].end), 0)
+		}
+		v.stale = true
+		if m := clean(s.Msg); !slices.Contains(v.staleMsgs, m) {
+			v.staleMsgs = append(v.staleMsgs, m)
 		}
 	}
 	applies := append([]rig.Observation(nil), rec.applies...)
@@ -109,9 +157,29 @@ type Cell struct {
 	Column  string `json:"column"`
 	// Changes is false for the patterns that must not cause a reload
 	// (touch, chmod, noise): missed and latency do not apply there.
-	Changes     bool      `json:"changes"`
-	Trials      int       `json:"trials"`       // trials counted
-	Missed      int       `json:"missed"`       // trials where the last version did not serve by the deadline
+	Changes bool `json:"changes"`
+	Trials  int  `json:"trials"` // trials counted
+	// Missed counts the trials where the last version did not serve by
+	// the deadline: MissedSilently + StaleReported.
+	Missed int `json:"missed"`
+	// MissedSilently counts the missed trials in which the column said
+	// nothing: it went on serving the old version in silence.
+	MissedSilently int `json:"missed_silently"`
+	// StaleReported counts the missed trials in which the column reported,
+	// by the deadline, that the file it reads was replaced where it cannot
+	// follow (robust's and reload-lib's stale event: st_nlink 0 on a bind
+	// mount). It still serves the last good version.
+	StaleReported int `json:"stale_reported"`
+	// StaleReportMS has, per stale-reported trial, the delay from the end
+	// of the first write to the column's first stale report; StaleP50MS
+	// is its median. StaleReasons are what the column said (up to 3).
+	StaleReportMS []float64 `json:"stale_report_ms,omitempty"`
+	StaleP50MS    *float64  `json:"stale_p50_ms,omitempty"`
+	StaleReasons  []string  `json:"stale_reasons,omitempty"`
+	// StaleAlarms counts the trials in which the column reported stale
+	// but served the last version by the deadline anyway (a report
+	// that did not hold, or an episode that ended).
+	StaleAlarms int       `json:"stale_alarms"`
 	MissedFirst int       `json:"missed_first"` // trials where nothing new was applied between write 1 and write 2
 	StartFailed int       `json:"start_failed"` // trials where the column could not start
 	LatencyMS   []float64 `json:"latency_ms"`   // one per detected trial, in trial order
@@ -126,7 +194,20 @@ type Cell struct {
 	WastedReads uint64    `json:"wasted_reads"` // pipeline runs that found the content unchanged (our triggers only)
 	Errors      []string  `json:"errors,omitempty"`
 	Why         string    `json:"why,omitempty"`
-	Problem     bool      `json:"problem"` // missed, torn, spurious, duplicates or start failures
+	// Problem: missed silently, torn, spurious, duplicates or start
+	// failures (a stale-reported trial is not a problem of the column: it
+	// said what happened and kept the last good version).
+	Problem bool `json:"problem"`
+}
+
+// Silent returns the silent misses: MissedSilently, or, for a cell that
+// carries Missed alone (a matrix.json from before stale reports, a cell
+// made by hand), Missed less StaleReported.
+func (c Cell) Silent() int {
+	if c.MissedSilently+c.StaleReported == c.Missed {
+		return c.MissedSilently
+	}
+	return max(c.Missed-c.StaleReported, 0)
 }
 
 // Row is the evidence shared by all columns of one file system × pattern:
@@ -145,6 +226,20 @@ type Row struct {
 	NoEvents      int            `json:"no_events"`      // trials in which neither witness saw any event
 	StatUnchanged int            `json:"stat_unchanged"` // trials where the last write left mtime and size as they were
 	InodeChanged  int            `json:"inode_changed"`  // trials where the last write gave the path a new inode
+	MtimeBack     int            `json:"mtime_back"`     // trials where the last write left an older mtime than before
+	// WatchNlinkZero counts the trials in which stat(2) of the watched
+	// path reported st_nlink 0 at the end: the inode it shows was unlinked
+	// (a bind mount pinning a replaced file). WatchOld counts those in
+	// which reading the watched path at the end did not give the last
+	// version written (the new content never reached it).
+	WatchNlinkZero int `json:"watch_nlink_zero"`
+	WatchOld       int `json:"watch_old"`
+	// Shape is the deployment shape's layout (writepattern.Pattern.Shape),
+	// and Why, for a shape, says at syscall level what the writer did and
+	// what reached the watched path; each of the row's cells' why lines
+	// starts with it.
+	Shape string `json:"shape,omitempty"`
+	Why   string `json:"why,omitempty"`
 }
 
 // cellAcc accumulates one cell's trials.
@@ -158,6 +253,9 @@ type cellAcc struct {
 	missedWithErr                  int // missed trials in which the column reported an error
 	missedTwins                    int // missed trials without a reported error, with two identical config events < 5 ms apart
 	missedIDs                      []int
+	staleDelays                    []time.Duration
+	servedDir, servedFile          eventTally // the witness events of the served trials
+	row                            Row        // the cell's row, its evidence complete (set by aggregateRow before why)
 }
 
 func newCellAcc(fs, pattern, col string, changes bool) *cellAcc {
@@ -165,6 +263,7 @@ func newCellAcc(fs, pattern, col string, changes bool) *cellAcc {
 		Cell:      Cell{FS: fs, Pattern: pattern, Column: col, Changes: changes, LatencyMS: []float64{}},
 		errCount:  map[string]int{},
 		missedDir: eventTally{}, missedFile: eventTally{}, spurDir: eventTally{},
+		servedDir: eventTally{}, servedFile: eventTally{},
 	}
 }
 
@@ -185,10 +284,27 @@ func (c *cellAcc) add(o *trialOutcome, v colVerdict) {
 		c.StartFailed++
 	}
 	dir, file := splitEvents(o.events)
+	if v.stale {
+		c.StaleReasons = appendCapped(c.StaleReasons, slices.DeleteFunc(slices.Clone(v.staleMsgs), func(m string) bool { return slices.Contains(c.StaleReasons, m) }), 3)
+	}
 	if c.Changes {
+		switch v.outcome() {
+		case served:
+			if v.stale {
+				c.StaleAlarms++
+			}
+		case staleReported:
+			c.StaleReported++
+			c.staleDelays = append(c.staleDelays, v.staleAfter)
+			c.StaleReportMS = append(c.StaleReportMS, rig.Round3(rig.MS(v.staleAfter)))
+		case missedSilently:
+			c.MissedSilently++
+		}
 		if v.detected {
 			c.latencies = append(c.latencies, v.latency)
 			c.LatencyMS = append(c.LatencyMS, rig.Round3(rig.MS(v.latency)))
+			c.servedDir.addTrial(dir)
+			c.servedFile.addTrial(file)
 		} else {
 			c.Missed++
 			c.missedIDs = append(c.missedIDs, o.job.index)
@@ -245,7 +361,11 @@ func (c *cellAcc) finish() Cell {
 		}
 		c.Errors = append(c.Errors, e.k+" ("+strconv.Itoa(e.n)+"×)")
 	}
-	c.Problem = c.Missed > 0 || c.Torn > 0 || c.Spurious > 0 || c.Duplicates > 0 || c.StartFailed > 0
+	if len(c.staleDelays) > 0 {
+		p50 := rig.Round3(rig.MS(percentile(c.staleDelays, 50)))
+		c.StaleP50MS = &p50
+	}
+	c.Problem = c.MissedSilently > 0 || c.Torn > 0 || c.Spurious > 0 || c.Duplicates > 0 || c.StartFailed > 0
 	return c.Cell
 }
 

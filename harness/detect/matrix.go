@@ -37,6 +37,7 @@ type Matrix struct {
 	Rows          []Row          `json:"rows"`
 	Cells         []Cell         `json:"cells"`
 	Models        []ModelCheck   `json:"models"`
+	NotRun        []NotRun       `json:"not_run,omitempty"` // file system × pattern combinations left out, with why
 	Overflow      *Overflow      `json:"overflow,omitempty"`
 	ArticleLoop   *ArticleLoop   `json:"article_loop,omitempty"`
 	WatchLimit    *WatchLimit    `json:"watch_limit,omitempty"`
@@ -51,7 +52,26 @@ type PatternInfo struct {
 	Models         string `json:"models"`
 	ChangesContent bool   `json:"changes_content"`
 	Tool           string `json:"tool,omitempty"`
-	Skipped        string `json:"skipped,omitempty"` // why it did not run (tool not installed)
+	Skipped        string `json:"skipped,omitempty"` // why it did not run (tool not installed, not root for a mount)
+	// Shape is a deployment shape's layout (how the file reaches the
+	// watchers); CannotFollow, for a shape no watcher can follow, why.
+	Shape        string `json:"shape,omitempty"`
+	CannotFollow string `json:"cannot_follow,omitempty"`
+}
+
+// NotRun is a file system × pattern combination the run left out.
+type NotRun struct {
+	FS      string `json:"fs"`
+	Pattern string `json:"pattern"`
+	Reason  string `json:"reason"`
+}
+
+// notRunReason says why pattern p is not run on file system fs, or "".
+func notRunReason(fs string, p writepattern.Pattern) string {
+	if fs == fsmount.FuseRemote && p.Mounts {
+		return "the bind mount's source would be the backing file itself, so the container side would not go through FUSE: the row would repeat disk's"
+	}
+	return ""
 }
 
 // Cell returns the cell for fs × pattern × column, or nil.
@@ -125,7 +145,7 @@ func Run(ctx context.Context, cfg Config) (*Matrix, error) {
 		if !slices.Contains(cfg.Patterns, p.Name) {
 			continue
 		}
-		info := PatternInfo{Name: p.Name, Models: p.Models, ChangesContent: p.ChangesContent, Tool: p.Tool}
+		info := PatternInfo{Name: p.Name, Models: p.Models, ChangesContent: p.ChangesContent, Tool: p.Tool, Shape: p.Shape, CannotFollow: p.CannotFollow}
 		if err := p.Available(); err != nil {
 			info.Skipped = err.Error()
 			logf("pattern %s skipped: %v", p.Name, err)
@@ -188,10 +208,17 @@ func Run(ctx context.Context, cfg Config) (*Matrix, error) {
 }
 
 // Derive recomputes the parts of m that follow from its rows, cells and
-// experiments alone: the model checks. Run calls
+// experiments alone: the model checks, and missed_silently where an older
+// matrix.json lacks it. Run calls
 // it; "lab detect -render" calls it on a stored matrix.json so a change to
 // the judging or the report needs no new trials.
 func Derive(m *Matrix) {
+	for i := range m.Cells {
+		c := &m.Cells[i]
+		// A matrix.json from before stale reports existed has missed
+		// only: every miss there was silent.
+		c.MissedSilently = c.Silent()
+	}
 	m.Models = checkModels(m)
 }
 
@@ -226,17 +253,26 @@ func runMatrix(ctx context.Context, cfg Config, cols []string, systems []fsmount
 	type rowKey struct{ fs, pattern int }
 	var jobs []trialJob
 	var keys []rowKey
+	rows := 0
 	for fi, f := range systems {
 		for pi, p := range patterns {
+			if why := notRunReason(f.Info().Name, p); why != "" {
+				m.NotRun = append(m.NotRun, NotRun{FS: f.Info().Name, Pattern: p.Name, Reason: why})
+				logf("pattern %s not run on %s: %s", p.Name, f.Info().Name, why)
+				continue
+			}
+			rows++
 			for i := range cfg.Trials {
 				jobs = append(jobs, trialJob{fs: f, fsName: f.Info().Name, pattern: p, index: i + 1})
 				keys = append(keys, rowKey{fi, pi})
 			}
 		}
 	}
-	rows := len(systems) * len(patterns)
-	logf("%d cells (%d file systems × %d patterns × %d columns), %d trials each, %d at a time, deadline %s",
-		rows*len(cols), len(systems), len(patterns), len(cols), cfg.Trials, cfg.Concurrency, cfg.effectiveDeadline())
+	if len(jobs) == 0 {
+		return nil
+	}
+	logf("%d cells (%d file systems × %d patterns × %d columns, %d combinations left out), %d trials each, %d at a time, deadline %s",
+		rows*len(cols), len(systems), len(patterns), len(cols), len(m.NotRun), cfg.Trials, cfg.Concurrency, cfg.effectiveDeadline())
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -314,8 +350,11 @@ func rowSummary(row Row, cells []Cell) string {
 		switch {
 		case c.StartFailed > 0:
 			probs = append(probs, fmt.Sprintf("%s did not start", c.Column))
-		case c.Missed > 0:
-			probs = append(probs, fmt.Sprintf("%s missed %d/%d", c.Column, c.Missed, c.Trials))
+		case c.MissedSilently > 0:
+			probs = append(probs, fmt.Sprintf("%s missed %d/%d", c.Column, c.MissedSilently, c.Trials))
+		}
+		if c.StaleReported > 0 {
+			probs = append(probs, fmt.Sprintf("%s stale reported %d/%d", c.Column, c.StaleReported, c.Trials))
 		}
 		if c.Torn > 0 {
 			probs = append(probs, fmt.Sprintf("%s torn %d", c.Column, c.Torn))
@@ -337,7 +376,7 @@ func rowSummary(row Row, cells []Cell) string {
 // aggregateRow turns one row's trials into its evidence row and its cells.
 func aggregateRow(fsName string, p writepattern.Pattern, cols []string, outs []*trialOutcome) (Row, []Cell) {
 	sort.Slice(outs, func(i, j int) bool { return outs[i].job.index < outs[j].job.index })
-	row := Row{FS: fsName, Pattern: p.Name}
+	row := Row{FS: fsName, Pattern: p.Name, Shape: p.Shape}
 	dirT, fileT := eventTally{}, eventTally{}
 	accs := map[string]*cellAcc{}
 	for _, c := range cols {
@@ -363,6 +402,15 @@ func aggregateRow(fsName string, p writepattern.Pattern, cols []string, outs []*
 			if o.before.ino != o.after.ino {
 				row.InodeChanged++
 			}
+			if o.after.mtime.Before(o.before.mtime) {
+				row.MtimeBack++
+			}
+		}
+		if o.watchAfter.ok && o.watchAfter.nlink == 0 {
+			row.WatchNlinkZero++
+		}
+		if p.ChangesContent && !o.watchHasLast {
+			row.WatchOld++
 		}
 		clean := rig.PathCleaner(append([]string{o.writeDir, o.watchDir}, o.views...)...)
 		for _, c := range cols {
@@ -370,10 +418,12 @@ func aggregateRow(fsName string, p writepattern.Pattern, cols []string, outs []*
 		}
 	}
 	row.DirEvents, row.FileEvents = dirT, fileT
+	row.Why = rowWhy(p, row)
 	var cells []Cell
 	for _, c := range cols {
 		acc := accs[c]
 		acc.finish()
+		acc.row = row
 		acc.Why = acc.why(fsName)
 		cells = append(cells, acc.Cell)
 	}

@@ -2,10 +2,13 @@ package detect
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -38,7 +41,8 @@ type colRecord struct {
 	applies   []rig.Observation
 	rejected  []rig.Observation
 	errors    []rig.Observation
-	unchanged uint64 // pipeline runs that found the content unchanged, during the trial
+	stale     []rig.Observation // reports that the file it reads was replaced where it cannot follow
+	unchanged uint64            // pipeline runs that found the content unchanged, during the trial
 }
 
 // statInfo is what stat(2) said about the config file (following
@@ -48,6 +52,7 @@ type statInfo struct {
 	mtime time.Time
 	size  int64
 	ino   uint64
+	nlink uint64
 }
 
 func statOf(path string) statInfo {
@@ -57,26 +62,32 @@ func statOf(path string) statInfo {
 	}
 	s := statInfo{ok: true, mtime: fi.ModTime(), size: fi.Size()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.ino = st.Ino
+		s.ino, s.nlink = st.Ino, uint64(st.Nlink)
 	}
 	return s
 }
 
 // trialOutcome is one trial's raw record.
 type trialOutcome struct {
-	job                 trialJob
-	err                 error    // the trial could not run (setup or write failed); not counted
-	watchDir, writeDir  string   // the trial's directories, for cleaning messages
-	views               []string // every view of the watch directory
-	t0, end             time.Time
-	deadline            time.Time   // last write end + effective deadline
-	first               rig.Written // version 1
-	writes              []writeRec
-	oracle              *rig.Oracle
-	cols                map[string]*colRecord
-	events              []witnessEvent // raw inotify events from t0 to end
-	witnessErrs         []string
-	before, after       statInfo
+	job                trialJob
+	err                error    // the trial could not run (setup or write failed); not counted
+	watchDir, writeDir string   // the trial's directories, for cleaning messages
+	views              []string // every view of the watch directory
+	t0, end            time.Time
+	deadline           time.Time   // last write end + effective deadline
+	first              rig.Written // version 1
+	writes             []writeRec
+	oracle             *rig.Oracle
+	cols               map[string]*colRecord
+	events             []witnessEvent // raw inotify events from t0 to end
+	witnessErrs        []string
+	before, after      statInfo // the saved (host) path, before and after the last write
+	// watchAfter is what stat said about the watched path after the last
+	// write (st_nlink 0: the inode it shows was unlinked); watchHasLast
+	// whether reading the watched path at the end of the trial gave the
+	// last version written.
+	watchAfter          statInfo
+	watchHasLast        bool
 	allServedLastBefore time.Time // when the last column served the last version (zero if not all did)
 }
 
@@ -113,6 +124,8 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 				rec.rejected = append(rec.rejected, o)
 			case rig.ObsError:
 				rec.errors = append(rec.errors, o)
+			case rig.ObsStale:
+				rec.stale = append(rec.stale, o)
 			case rig.ObsStartError:
 				rec.startErr = o.Msg
 			case rig.ObsStatus:
@@ -142,12 +155,26 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 	}
 	defer dirs.Close()
 	out.watchDir, out.writeDir = dirs.Watch, dirs.Write
+	// A deployment shape's bind mount, made for this trial only and
+	// removed before the directory (deferred after dirs.Close, so it runs
+	// first), also when the trial fails or the run is interrupted.
+	unmount, err := job.pattern.Setup(dirs.Write, dirs.Watch, ConfigName)
+	defer func() {
+		if uerr := unmount(); uerr != nil && out.err == nil {
+			out.err = uerr
+		}
+	}()
+	if err != nil {
+		out.err = err
+		return out
+	}
 	// Each column watches its own view of the trial directory (on
 	// fuse-remote its own mount, so its own attribute cache); the witness
-	// has the last one.
-	pathOf := func(i int) string { return writepattern.Path(dirs.View(i), ConfigName) }
+	// has the last one. Its directory watch is on the watched path's
+	// directory, as the directory-watching columns' is.
+	pathOf := func(i int) string { return job.pattern.WatchPath(dirs.View(i), ConfigName) }
 	out.views = dirs.Views
-	wit := startWitness(dirs.View(len(cols)), pathOf(len(cols)))
+	wit := startWitness(filepath.Dir(pathOf(len(cols))), pathOf(len(cols)))
 	witnessClosed := false
 	defer func() {
 		if !witnessClosed {
@@ -233,7 +260,7 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 	for i, r := range local {
 		baseline[i] = r.Unchanged()
 	}
-	writePath := writepattern.Path(dirs.Write, ConfigName)
+	writePath := job.pattern.HostPath(dirs.Write, ConfigName)
 
 	version := int64(1)
 	next := func() []byte {
@@ -325,6 +352,11 @@ func runTrial(ctx context.Context, cfg Config, cols []string, job trialJob) *tri
 		}
 	}
 	out.end = time.Now()
+	out.watchAfter = statOf(pathOf(0))
+	if data, err := os.ReadFile(pathOf(0)); err == nil && changes {
+		sum := sha256.Sum256(data)
+		out.watchHasLast = hex.EncodeToString(sum[:]) == target.Hash
+	}
 
 	// Stop everything, collecting final counters, before evaluating.
 	for i, r := range local {

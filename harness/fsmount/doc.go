@@ -39,6 +39,16 @@
 // lab process that died without cleaning up (a panic, SIGKILL). It never
 // touches the base of a process that is still running.
 //
+// # Bind mounts
+//
+// Bind makes one bind mount (mount --bind, optionally remounted read-only)
+// and returns the function that removes it: the write patterns that model a
+// deployment shape (a single file bind-mounted into a container, a
+// Kubernetes subPath, a directory bind mount) use it for one trial at a
+// time, inside the trial's directory, so RemoveBase and CleanStale also
+// catch a bind mount a crashed run left behind. MountsUnder lists what is
+// mounted below a path (tests check with it that nothing is left).
+//
 // # Parameters
 //
 //	WithFuseTimeouts   fuse-remote attribute, entry and negative-entry cache

@@ -172,3 +172,49 @@ func TestBasePID(t *testing.T) {
 		}
 	}
 }
+
+// TestBind bind-mounts a file (read-only) and a directory, checks what the
+// target shows, that a read-only target refuses writes, that a replaced
+// source file is not followed (the mount pins the inode), and that the
+// returned function leaves nothing mounted, also when called twice.
+func TestBind(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		_, err := Bind("a", "b", false)
+		assert.ErrorIs(t, err, ErrSkipped)
+		return
+	}
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	require.NoError(t, mkdirs(src, dst))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "f"), []byte("1"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "target"), nil, 0o644))
+
+	undoFile, err := Bind(filepath.Join(src, "f"), filepath.Join(dir, "target"), true)
+	require.NoError(t, err)
+	undoDir, err := Bind(src, dst, false)
+	require.NoError(t, err)
+	assert.Len(t, MountsUnder(dir), 2)
+	got, err := os.ReadFile(filepath.Join(dir, "target"))
+	require.NoError(t, err)
+	assert.Equal(t, "1", string(got))
+	assert.ErrorIs(t, os.WriteFile(filepath.Join(dir, "target"), []byte("x"), 0o644), unix.EROFS)
+
+	require.NoError(t, os.WriteFile(filepath.Join(src, "f.new"), []byte("2"), 0o644))
+	require.NoError(t, os.Rename(filepath.Join(src, "f.new"), filepath.Join(src, "f")))
+	got, err = os.ReadFile(filepath.Join(dir, "target"))
+	require.NoError(t, err)
+	assert.Equal(t, "1", string(got), "a file bind mount keeps the replaced inode")
+	got, err = os.ReadFile(filepath.Join(dst, "f"))
+	require.NoError(t, err)
+	assert.Equal(t, "2", string(got), "a directory bind mount shows the new entry")
+
+	require.NoError(t, undoFile())
+	require.NoError(t, undoFile(), "twice is fine")
+	require.NoError(t, undoDir())
+	assert.Empty(t, MountsUnder(dir))
+
+	_, err = Bind(filepath.Join(dir, "missing"), filepath.Join(dir, "target"), false)
+	assert.Error(t, err)
+	assert.Empty(t, MountsUnder(dir), "a failed bind leaves nothing mounted")
+}

@@ -312,9 +312,9 @@ var detectSpecs = []detectSpec{
 	{
 		id: "D7", source: "scheme 2 table",
 		claim: "Polling mtime+size: low CPU, latency ≤ 500 ms, suited to NFS and Kubernetes ConfigMaps.",
-		rule:  "confirmed when poll missed nothing, tore nothing and kept p99 ≤ 500 ms in every changing cell (fuse-remote standing for NFS, k8s-configmap for ConfigMaps); refuted when it failed in every cell; depends otherwise",
+		rule:  "confirmed when poll missed nothing, tore nothing and kept p99 ≤ 500 ms in every changing cell that a watcher can follow (fuse-remote standing for NFS, k8s-configmap for ConfigMaps); refuted when it failed in every such cell; depends otherwise",
 		judge: func(q query) judgement {
-			cs := filter(q.cells(nil, nil, []string{"poll"}), func(c detect.Cell) bool { return c.Changes })
+			cs := filter(q.followable(q.cells(nil, nil, []string{"poll"})), func(c detect.Cell) bool { return c.Changes })
 			if len(cs) == 0 {
 				return judgement{verdict: NotReproducible, measured: "poll did not run"}
 			}
@@ -342,9 +342,9 @@ var detectSpecs = []detectSpec{
 	{
 		id: "D8", source: "scheme 2 table",
 		claim: "Polling a SHA-256 of the content: medium CPU, latency ≤ 200 ms, suited to configuration-sensitive services.",
-		rule:  "confirmed when pollhash missed nothing, tore nothing and kept p99 ≤ 200 ms in every changing cell; refuted when it failed in every cell; depends otherwise",
+		rule:  "confirmed when pollhash missed nothing, tore nothing and kept p99 ≤ 200 ms in every changing cell that a watcher can follow; refuted when it failed in every such cell; depends otherwise",
 		judge: func(q query) judgement {
-			cs := filter(q.cells(nil, nil, []string{"pollhash"}), func(c detect.Cell) bool { return c.Changes })
+			cs := filter(q.followable(q.cells(nil, nil, []string{"pollhash"})), func(c detect.Cell) bool { return c.Changes })
 			if len(cs) == 0 {
 				return judgement{verdict: NotReproducible, measured: "pollhash did not run"}
 			}
@@ -374,9 +374,9 @@ var detectSpecs = []detectSpec{
 	{
 		id: "D9", source: "scheme 3",
 		claim: "Signal-driven reload (SIGUSR1) is the most stable.",
-		rule:  "confirmed when signal, sent a SIGUSR1 after every change, missed and tore nothing in any cell; refuted when it failed in every cell; depends otherwise",
+		rule:  "confirmed when signal, sent a SIGUSR1 after every change, missed and tore nothing in any cell that a watcher can follow (a file bind mount whose source was replaced cannot be followed by anyone); refuted when it failed in every such cell; depends otherwise",
 		judge: func(q query) judgement {
-			cs := q.cells(nil, nil, []string{"signal"})
+			cs := q.followable(q.cells(nil, nil, []string{"signal"}))
 			if len(cs) == 0 {
 				return judgement{verdict: NotReproducible, measured: "signal did not run"}
 			}
@@ -699,6 +699,19 @@ var detectSpecs = []detectSpec{
 		},
 	},
 	instanceLimitSpec,
+}
+
+// followable drops the cells of deployment shapes that no watcher can
+// follow (a file bind mount whose source was replaced): they measure the
+// deployment, not the trigger, and are judged in their own rows.
+func (q query) followable(cs []detect.Cell) []detect.Cell {
+	cannot := map[string]bool{}
+	for _, p := range q.m.Patterns {
+		if p.CannotFollow != "" {
+			cannot[p.Name] = true
+		}
+	}
+	return filter(cs, func(c detect.Cell) bool { return !cannot[c.Pattern] })
 }
 
 // createsConfig reports whether a row's save fired a create or move-in

@@ -353,6 +353,11 @@ func detectCases() []ledgerCase {
 		{"signal fails once", "D9", poller("signal", [3]float64{0, 0, 1}, [3]float64{1, 0, 1}), Depends},
 		{"signal fails everywhere", "D9", poller("signal", [3]float64{0, 1, 1}, [3]float64{1, 0, 1}), Refuted},
 		{"signal did not run", "D9", none, NotReproducible},
+		{"signal fails only where no watcher can follow", "D9", func() *Inputs {
+			m := matrix([]detect.Cell{cell(fsmount.Disk, "rename", "signal", 10, 0, 0, 1), cell(fsmount.Disk, "bindmount-file-rename", "signal", 10, 10, 0)})
+			m.Patterns = []detect.PatternInfo{{Name: "rename"}, {Name: "bindmount-file-rename", CannotFollow: "the mount pins the old inode"}}
+			return detectIn(m)
+		}(), Confirmed},
 
 		{"overlay as disk", "D10", overlay(0, 0, true), Refuted},
 		{"overlay loses events", "D10", overlay(0, 5, false), Confirmed},

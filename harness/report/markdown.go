@@ -241,9 +241,9 @@ func verdictSection(in *Inputs) string {
 
 	m := in.Detect
 	type colAgg struct {
-		cells, missedCells, missedTrials, trials, torn int
-		lat                                            []float64
-		where                                          map[string]bool
+		cells, missedCells, missedTrials, trials, torn, stale int
+		lat                                                   []float64
+		where                                                 map[string]bool
 	}
 	cols := map[string]*colAgg{}
 	for _, c := range m.Cells {
@@ -258,9 +258,13 @@ func verdictSection(in *Inputs) string {
 		a.cells++
 		a.torn += c.Torn
 		if c.Changes {
+			// A trial the column did not serve is either missed silently
+			// or reported stale (the column said it cannot follow).
+			silent := c.Silent()
 			a.trials += c.Trials
-			a.missedTrials += c.Missed
-			if c.Missed > 0 {
+			a.missedTrials += silent
+			a.stale += c.StaleReported
+			if silent > 0 {
 				a.missedCells++
 				a.where[c.FS+"/"+c.Pattern] = true
 			}
@@ -278,11 +282,11 @@ func verdictSection(in *Inputs) string {
 		if len(where) > 6 {
 			where = append(where[:6], fmt.Sprintf("and %d more", len(a.where)-6))
 		}
-		desc := fmt.Sprintf("missed %d of %d trials in %d of %d cells", a.missedTrials, a.trials, a.missedCells, a.cells)
+		desc := fmt.Sprintf("missed silently %d of %d trials in %d of %d cells", a.missedTrials, a.trials, a.missedCells, a.cells)
 		if a.missedCells > 0 {
 			desc += " (" + strings.Join(where, ", ") + ")"
 		}
-		fmt.Fprintf(&b, "- `%s` (%s): %s; tore %d; detection latency p50 %s ms over all cells.\n", col.Name, col.Kind, desc, a.torn, g(p50))
+		fmt.Fprintf(&b, "- `%s` (%s): %s; stale, reported, in %d trials; tore %d; detection latency p50 %s ms over all cells.\n", col.Name, col.Kind, desc, a.stale, a.torn, g(p50))
 	}
 	var zero []string
 	for _, col := range m.Columns {
@@ -290,7 +294,7 @@ func verdictSection(in *Inputs) string {
 			zero = append(zero, "`"+col.Name+"`")
 		}
 	}
-	fmt.Fprintf(&b, "\nColumns that missed nothing and tore nothing anywhere: %s. Use a directory watch that follows symlinks, debounced, with a content-hash check and a slow polling safety net (`robust`) — or a signal sent by whoever writes the file, if that is guaranteed. Do not watch the file path itself (the article's scheme 1), and do not rely on inotify alone on network or FUSE file systems.\n", list(zero))
+	fmt.Fprintf(&b, "\nColumns that missed nothing silently and tore nothing anywhere (a trial the column reported stale, because the file was replaced where it cannot follow, is not silent): %s. Use a directory watch that follows symlinks, debounced, with a content-hash check and a slow polling safety net (`robust`) — or a signal sent by whoever writes the file, if that is guaranteed. Do not watch the file path itself (the article's scheme 1), and do not rely on inotify alone on network or FUSE file systems.\n", list(zero))
 	return b.String()
 }
 

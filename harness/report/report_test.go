@@ -111,7 +111,7 @@ func TestWriteReport(t *testing.T) {
 		"## 1. Verdict", "## 2. Claims ledger", "## 3. Results", "## 4. Method and limits",
 		"Test CPU", "Linux 6.18.44", "go1.26.8", "`0123456789ab`",
 		"`lockmap`: worse on apply duration p50 ×420",
-		"`robust` (trigger): missed 0 of 10 trials in 0 of 1 cells",
+		"`robust` (trigger): missed silently 0 of 10 trials in 0 of 1 cells; stale, reported, in 0 trials",
 		"| D1 | chapter 1, opening |",
 		"make compare", "make detect", "make micro",
 	} {

@@ -34,7 +34,7 @@ func Check(vs []Verdict, run *compare.Run, m *detect.Matrix) []Result {
 		switch v.Kind {
 		case KindCompare:
 			r = checkCompare(v, run)
-		case KindDetectZero, KindDetectMiss:
+		case KindDetectZero, KindDetectMiss, KindDetectStale:
 			r = checkDetect(v, m)
 		default:
 			r = Result{Verdict: v, Outcome: NotMeasured, Detail: "unknown kind " + v.Kind}
@@ -116,11 +116,26 @@ func checkDetect(v Verdict, m *detect.Matrix) Result {
 			r.Detail = "cell not in the reduced matrix"
 			return r
 		}
-		r.Detail = fmt.Sprintf("re-run: %d/%d missed", c.Missed, c.Trials)
+		r.Detail = fmt.Sprintf("re-run: %d/%d missed in silence", c.Silent(), c.Trials)
 		switch {
-		case c.Missed == c.Trials:
+		case c.Silent() == c.Trials:
 			r.Outcome = Reproduced
 		case c.Missed == 0:
+			r.Outcome = Flipped
+		default:
+			r.Outcome = NotReproduced
+		}
+	case KindDetectStale:
+		c := m.Cell(v.FS, v.Pattern, v.Column)
+		if c == nil || c.Trials == 0 {
+			r.Detail = "cell not in the re-run"
+			return r
+		}
+		r.Detail = fmt.Sprintf("re-run: stale reported in %d/%d", c.StaleReported, c.Trials)
+		switch {
+		case c.StaleReported == c.Trials:
+			r.Outcome = Reproduced
+		case c.StaleReported == 0:
 			r.Outcome = Flipped
 		default:
 			r.Outcome = NotReproduced
@@ -137,7 +152,7 @@ func checkDetect(v Verdict, m *detect.Matrix) Result {
 				if !c.Changes {
 					continue
 				}
-				n = c.Missed
+				n = c.Silent()
 			}
 			bad += n
 		}

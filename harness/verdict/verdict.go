@@ -16,6 +16,12 @@
 //	detect-miss  a column misses a pattern on a file system in every trial.
 //	             A re-run flips it if the re-measured cell detected the last
 //	             version in every trial.
+//	detect-stale a column reports a cell stale in every trial (the file was
+//	             replaced where the process cannot follow, and it says so).
+//	             A re-run flips it if no trial of the cell was reported.
+//
+// A trial reported stale does not count against detect-zero "missed": the
+// column was not silent.
 //
 // # Format (results/verdicts.json)
 //
@@ -39,6 +45,9 @@ const (
 	KindCompare    = "compare"
 	KindDetectZero = "detect-zero"
 	KindDetectMiss = "detect-miss"
+	// KindDetectStale: a column reports a cell stale in every trial (it
+	// says it cannot follow the change, never misses in silence).
+	KindDetectStale = "detect-stale"
 )
 
 // Verdict is one checkable statement.
@@ -175,14 +184,21 @@ func FromDetect(m *detect.Matrix) []Verdict {
 		}
 		a.cells++
 		if c.Changes {
-			a.missed += c.Missed
+			a.missed += c.Silent() // stale reported is not silent
 		}
 		a.torn += c.Torn
-		if c.Changes && c.Missed == c.Trials && c.StartFailed == 0 {
+		if c.Changes && c.Silent() == c.Trials && c.StartFailed == 0 {
 			out = append(out, Verdict{
 				ID: "detect/miss/" + c.Column + "/" + c.FS + "/" + c.Pattern, Kind: KindDetectMiss, Clear: true,
-				Statement: fmt.Sprintf("%s misses the %s pattern on %s (%d/%d trials)", c.Column, c.Pattern, c.FS, c.Missed, c.Trials),
+				Statement: fmt.Sprintf("%s misses the %s pattern on %s in silence (%d/%d trials)", c.Column, c.Pattern, c.FS, c.Silent(), c.Trials),
 				Column:    c.Column, What: "missed", FS: c.FS, Pattern: c.Pattern, Cells: 1,
+			})
+		}
+		if c.Changes && c.StaleReported == c.Trials && c.StartFailed == 0 {
+			out = append(out, Verdict{
+				ID: "detect/stale/" + c.Column + "/" + c.FS + "/" + c.Pattern, Kind: KindDetectStale, Clear: true,
+				Statement: fmt.Sprintf("%s reports the %s pattern on %s stale in every trial (%d/%d): it says it cannot follow, never silent", c.Column, c.Pattern, c.FS, c.StaleReported, c.Trials),
+				Column:    c.Column, What: "stale", FS: c.FS, Pattern: c.Pattern, Cells: 1,
 			})
 		}
 	}
@@ -198,7 +214,7 @@ func FromDetect(m *detect.Matrix) []Verdict {
 		}
 		if a.missed == 0 {
 			out = append(out, Verdict{ID: "detect/zero-missed/" + n, Kind: KindDetectZero, Clear: true, Column: n, What: "missed", Cells: a.cells,
-				Statement: fmt.Sprintf("%s misses nothing in any of its %d cells", n, a.cells)})
+				Statement: fmt.Sprintf("%s misses nothing silently in any of its %d cells", n, a.cells)})
 		}
 		if a.torn == 0 {
 			out = append(out, Verdict{ID: "detect/zero-torn/" + n, Kind: KindDetectZero, Clear: true, Column: n, What: "torn", Cells: a.cells,

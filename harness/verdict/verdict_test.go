@@ -210,3 +210,36 @@ func TestReproduceFailsWhenAnEffectVanishes(t *testing.T) {
 	assert.Equal(t, "re-checked 1 of 2 asserted verdicts; 0 flipped; 1 vanished", s.Line())
 	assert.Contains(t, s.Markdown(), "| `compare/apply/lockmap` | yes | VANISHED |")
 }
+
+// TestStaleIsNotSilent: a column that cannot follow a cell but reports it
+// stale in every trial keeps its zero-missed verdict and gains a stale
+// verdict, which a re-run flips when it falls silent.
+func TestStaleIsNotSilent(t *testing.T) {
+	t.Parallel()
+	m := &detect.Matrix{Cells: []detect.Cell{
+		{FS: "disk", Pattern: "bindmount-file-rename", Column: "robust", Changes: true, Trials: 10, Missed: 10, StaleReported: 10},
+		{FS: "disk", Pattern: "rename", Column: "robust", Changes: true, Trials: 10},
+	}}
+	byID := map[string]Verdict{}
+	for _, v := range FromDetect(m) {
+		byID[v.ID] = v
+	}
+	require.Contains(t, byID, "detect/zero-missed/robust", "stale reported is not a silent miss")
+	require.Contains(t, byID, "detect/stale/robust/disk/bindmount-file-rename")
+	vs := []Verdict{byID["detect/stale/robust/disk/bindmount-file-rename"], byID["detect/zero-missed/robust"]}
+
+	silent := &detect.Matrix{Cells: []detect.Cell{
+		{FS: "disk", Pattern: "bindmount-file-rename", Column: "robust", Changes: true, Trials: 3, Missed: 3},
+		{FS: "disk", Pattern: "rename", Column: "robust", Changes: true, Trials: 3},
+	}}
+	res := Check(vs, nil, silent)
+	assert.Equal(t, Flipped, res[0].Outcome, "the re-run fell silent")
+	assert.Equal(t, Flipped, res[1].Outcome, "and missed in silence")
+
+	same := &detect.Matrix{Cells: []detect.Cell{
+		{FS: "disk", Pattern: "bindmount-file-rename", Column: "robust", Changes: true, Trials: 3, Missed: 3, StaleReported: 3},
+	}}
+	res = Check(vs, nil, same)
+	assert.Equal(t, Reproduced, res[0].Outcome)
+	assert.Equal(t, Reproduced, res[1].Outcome)
+}

@@ -21,11 +21,41 @@
 // model against the real thing: vim-real, sed-real, cp-real, mv-real,
 // tar-real. Available reports whether the tool is there.
 //
+// Deployment shapes model how the file reaches the process, from users'
+// issue threads (Pattern.Shape says how; the sources are in Models):
+//
+//	bindmount-file-rename   host/config.yaml bind-mounted onto container/config.yaml (docker run -v file:file); the host saves by temp file + rename
+//	bindmount-file-inplace  the same mount; the host writes in place
+//	subpath                 Kubernetes subPath: host/ holds the AtomicWriter layout, host/..<timestamp>/config.yaml is bind-mounted read-only onto container/config.yaml; updates are the AtomicWriter sequence
+//	bindmount-dir-rename    host/ bind-mounted onto container/ (docker run -v dir:dir); the host saves by temp file + rename (the control that works)
+//	bindmount-dir-inplace   the same mount; the host writes in place
+//	release-symlink         current -> releases/N; a deploy writes releases/N+1 and renames a temp symlink over current
+//	git-checkout            a real git checkout of the other branch, the new content committed there first with plumbing (needs git)
+//	older-mtime             temp file + rename carrying an mtime older than the old file's, same size (Ansible 2.17)
+//
+// The mount shapes (Mounts) need root; Available says so otherwise, and the
+// detect lab skips them with that reason. CannotFollow is set where the
+// change cannot reach the watched path at all (bindmount-file-rename,
+// subpath: the mount pins the inode the host replaced, whose st_nlink is
+// then 0 on the container side).
+//
 // # Usage
 //
-// Init creates the first version (for k8s-configmap, the whole ..data
-// layout); Write performs one change, calling next for each new complete
-// content it writes, and returns the contents it wrote completely, in order
-// (the oracle the detect lab checks applied contents against). The watched
-// path is always Path(dir, name).
+// Init creates the first version in a trial directory (for k8s-configmap,
+// the whole ..data layout; for a shape, its host and container sides);
+// Setup then makes the shape's bind mount, source in the trial directory,
+// target in the view the watchers use (for tmpfs, fsmount's read-only
+// view), and returns the function that removes it; Write performs one
+// change, calling next for each new complete content it writes, and returns
+// the contents it wrote completely, in order (the oracle the detect lab
+// checks applied contents against). Watchers watch WatchPath(view, name);
+// HostPath(dir, name) is the file the writer saves. Both are Path(dir,
+// name) for every pattern that is not a shape.
+//
+//	if err := p.Available(); err != nil { … skip, with err as the reason … }
+//	p.Init(dir, "config.yaml", v1)
+//	cleanup, err := p.Setup(dir, view, "config.yaml")
+//	defer cleanup()
+//	// watch p.WatchPath(view, "config.yaml")
+//	written, err := p.Write(ctx, dir, "config.yaml", next)
 package writepattern

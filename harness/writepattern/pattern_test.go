@@ -36,7 +36,7 @@ func TestPatternsEndWithTheirLastContent(t *testing.T) {
 			}
 			dir := t.TempDir()
 			require.NoError(t, p.Init(dir, "config.yaml", content(1)))
-			before, err := os.Stat(Path(dir, "config.yaml"))
+			before, err := os.Stat(p.HostPath(dir, "config.yaml"))
 			require.NoError(t, err)
 			entriesBefore := names(t, dir)
 
@@ -44,7 +44,7 @@ func TestPatternsEndWithTheirLastContent(t *testing.T) {
 			next := func() []byte { v++; return content(v) }
 			written, err := p.Write(context.Background(), dir, "config.yaml", next)
 			require.NoError(t, err)
-			got, err := os.ReadFile(Path(dir, "config.yaml"))
+			got, err := os.ReadFile(p.HostPath(dir, "config.yaml"))
 			require.NoError(t, err)
 			if !p.ChangesContent {
 				assert.Empty(t, written)
@@ -57,11 +57,16 @@ func TestPatternsEndWithTheirLastContent(t *testing.T) {
 			if p.Name != "k8s-configmap" {
 				assert.Equal(t, entriesBefore, names(t, dir), "no stray files left beside the config")
 			}
+			after, err := os.Stat(p.HostPath(dir, "config.yaml"))
+			require.NoError(t, err)
 			if p.Name == "copy-preserve-mtime" || p.Name == "tar-real" {
-				after, err := os.Stat(Path(dir, "config.yaml"))
-				require.NoError(t, err)
 				assert.Equal(t, before.ModTime().Truncate(time.Second), after.ModTime().Truncate(time.Second), "mtime preserved")
 				assert.Equal(t, before.Size(), after.Size(), "same size")
+			}
+			if p.Name == "older-mtime" {
+				assert.True(t, after.ModTime().Before(before.ModTime()), "the mtime went back: %s, was %s", after.ModTime(), before.ModTime())
+				assert.Equal(t, before.Size(), after.Size(), "same size")
+				assert.False(t, os.SameFile(before, after), "replaced by rename: a new inode")
 			}
 		})
 	}

@@ -54,6 +54,20 @@ func (d *debouncer) expire() {
 	d.sink.Fire(Notice{Reason: d.reason, Seen: d.first})
 }
 
+// take cancels the pending fire, if any, and returns when its first poke
+// was seen: the caller fires now instead, and a read made after take
+// returns sees everything the cancelled pokes announced.
+func (d *debouncer) take() (first time.Time, pending bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.pending {
+		return time.Time{}, false
+	}
+	d.pending = false
+	d.timer.Stop()
+	return d.first, true
+}
+
 // stop cancels any pending fire; no Fire happens after it returns.
 func (d *debouncer) stop() {
 	d.mu.Lock()

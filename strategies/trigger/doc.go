@@ -14,8 +14,14 @@
 //	poll      stat polling of mtime and size at a fixed interval.
 //	pollhash  SHA-256 of the content at a fixed interval.
 //	signal    SIGUSR1 or SIGHUP asks for a reload.
-//	robust    dirwatch + debounce + a slow content-poll safety net + rescan
-//	          on inotify queue overflow + re-establishing a lost watch +
+//	robust    dirwatch that fires at once on what says the file is complete
+//	          (a rename into place, the ..data swap, and on Linux a writer's
+//	          close, IN_CLOSE_WRITE, through a raw inotify watch) and
+//	          debounces what may be a write in progress + a slow
+//	          content-poll safety net + a stale report when the file was
+//	          replaced where it cannot be followed (a single-file bind mount
+//	          or Kubernetes subPath: st_nlink 0; see StaleSink) + rescan on
+//	          inotify queue overflow + re-establishing a lost watch +
 //	          signals.
 //
 // New builds a trigger by registry name (the lab's presets); NewFileWatch,
@@ -57,5 +63,12 @@
 // so only the polling triggers (and robust's safety net) see it. A full
 // inotify queue drops events and reports fsnotify.ErrEventOverflow; only
 // robust rescans. A watch on a path that is renamed or deleted is dropped by
-// fsnotify.
+// fsnotify. Robust's watch on Linux is one raw inotify instance (not
+// fsnotify's), so that it sees IN_CLOSE_WRITE and tells IN_MOVED_TO from
+// IN_CREATE; it uses one instance of fs.inotify.max_user_instances, as
+// before. When the config file is a mount point of its own (a single-file
+// bind mount) robust also watches the file in that instance: the other side
+// of the mount writes to it through a directory robust cannot watch. It
+// also watches the directory holding each symlink on the directory's path
+// (a release directory's current -> releases/N), for its re-pointing.
 package trigger

@@ -15,6 +15,10 @@ const (
 	DefaultPollInterval = 250 * time.Millisecond
 	// DefaultDebounce is how long dirwatch and robust wait after the last
 	// event before firing, so a multi-step save fires once, at its end.
+	// Robust waits only after events that may be a write in progress; a
+	// rename into place and a writer's close fire at once.
+	// Robust waits only after events that may be a write in progress; a
+	// rename into place and a writer's close fire at once.
 	DefaultDebounce = 100 * time.Millisecond
 	// DefaultMaxWait bounds a debounce that events keep resetting: the
 	// trigger fires at most this long after the first event of a burst.
@@ -78,7 +82,9 @@ type Option func(*Options)
 // WithPollInterval sets the poll and pollhash interval.
 func WithPollInterval(d time.Duration) Option { return func(o *Options) { o.PollInterval = d } }
 
-// WithDebounce sets the dirwatch and robust debounce.
+// WithDebounce sets the dirwatch and robust debounce (robust: for writes
+// not yet closed, creations and removals; a rename into place and a
+// writer's close fire at once).
 func WithDebounce(d time.Duration) Option { return func(o *Options) { o.Debounce = d } }
 
 // WithMaxWait sets the longest a debounce can postpone a fire.
@@ -160,7 +166,7 @@ var kinds = []struct {
 		}
 		return &Signal{}
 	}},
-	{"robust", "dirwatch + debounce + safety poll + overflow rescan + watch re-add + signals", func(o Options) Trigger {
+	{"robust", "dirwatch, at once on a rename into place or a writer's close, debounced otherwise + safety poll + stale-mount report + overflow rescan + watch re-add + signals", func(o Options) Trigger {
 		if o.Signals == nil {
 			o.Signals = ReloadSignals
 		}

@@ -14,7 +14,10 @@ import (
 )
 
 // ReloadStatus is the /debug/reload document: the reload pipeline's status
-// plus what the target's hot path observed.
+// plus what the target's hot path observed. The status includes the stale
+// state (stale, stale_reason: the config file was replaced where the
+// trigger cannot follow, and what to do) and its counter (stale_reports),
+// beside reloads, rejected, unchanged and trigger_errors.
 type ReloadStatus struct {
 	// Strategy is the preset name, or "<store>+<trigger>" when overridden.
 	Strategy string `json:"strategy"`

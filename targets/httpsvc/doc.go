@@ -7,7 +7,12 @@
 //
 //	listening on http://127.0.0.1:41234
 //
-// Logs go to stderr. SIGTERM or SIGINT shut it down cleanly. SIGUSR1 and
+// Logs go to stderr. When the trigger reports that the config file was
+// replaced where it cannot be followed (robust: a single-file bind mount or
+// a Kubernetes subPath whose source was replaced), one error line says so
+// and what to do (mount the directory, not the file), /debug/reload shows
+// "stale": true with its stale_reason and counts it in stale_reports, and
+// the last good config keeps serving. SIGTERM or SIGINT shut it down cleanly. SIGUSR1 and
 // SIGHUP ask for a reload when the trigger is signal or robust; with other
 // triggers they keep Go's default action (SIGHUP and SIGUSR1 terminate the
 // process), as in a service that never installed a handler.
@@ -40,8 +45,9 @@
 //	                                    {"version":17} or, when the keys came from
 //	                                    two versions, {"versions":[16,17],"torn":true}
 //	GET  /debug/reload[?since=SEQ]      strategy, store, trigger, version, reloads,
-//	                                    rejected, last_error, torn_requests and the
-//	                                    recent reload events (see package strategies)
+//	                                    rejected, last_error, stale, stale_reason,
+//	                                    stale_reports, torn_requests and the recent
+//	                                    reload events (see package strategies)
 //	GET  /debug/metrics[?since=SEQ]     runtime/metrics samples as JSON Lines
 //	                                    (format: package targets/telemetry)
 //	POST /debug/flightrecorder/start    ?min_age=2s&max_bytes=33554432&captures=3&after=500ms

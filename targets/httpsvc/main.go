@@ -146,6 +146,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 				log.Warn("reload rejected", "serving", e.Version, "reason", e.Reason, "error", e.Error)
 			case strategies.TriggerError:
 				log.Warn("trigger error", "error", e.Error)
+			case strategies.Stale:
+				// Once per stale episode: the operator's one line.
+				log.Error("config file cannot be followed: mount the directory, not the file; serving the last good config until then",
+					"path", o.config, "serving", e.Version, "reason", e.Reason)
 			}
 		}),
 	)

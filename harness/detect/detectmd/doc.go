@@ -7,8 +7,12 @@
 // matrix.md holds the machine and command, the definitions, a summary per
 // column, one grid per file system (columns across, patterns down; a cell
 // reads "missed/trials missed · p50 · p99" for patterns that change the
-// content and "no reload" for those that must not cause one, with "⚠"
-// marking a problem) with a why line under it for every problem cell, the
+// content, "missed" counting the silent misses and "· N stale reported"
+// the trials in which the column said it could not follow, and "no reload"
+// for those that must not cause one, with "⚠" marking a problem) with a
+// why line under it for every problem cell and, for the deployment shapes,
+// the row's why line (what the writer did) with every column's part under
+// it, and the combinations not run on that file system; then the
 // patterns, the model checks, the witness events, the wasted and rejected
 // reads, then the overflow, article-loop, watch-limit, instance-limit and
 // idle-cost experiments. Every table is built with package mdtable.

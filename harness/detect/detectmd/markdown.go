@@ -42,8 +42,9 @@ func WriteMarkdown(w io.Writer, m *detect.Matrix) error {
 		fmtMS(pr.PollIntervalMS), fmtMS(pr.DebounceMS), fmtMS(pr.SafetyIntervalMS), fmtMS(pr.Scheme1DelayMS), fmtMS(pr.FuseAttrTimeoutMS))
 
 	p("## How to read it\n\n")
-	p("A cell reads `missed/trials missed · p50 · p99 latency` for patterns that change the content, and `no reload` for touch, chmod and noise, which must not cause one. **⚠ bold** marks a problem: a miss, a torn read, a spurious or duplicate reload, a column that could not start. Under each table, one line per problem cell says why, from what was observed: the raw inotify events two plain fsnotify watchers (one on the directory, one on the config path) saw in the trials concerned, what stat said, what the column applied and reported.\n\n")
-	p("- **missed**: trials in which the last version written was not what the column served at the deadline.\n")
+	p("A cell reads `missed/trials missed · p50 · p99 latency` for patterns that change the content (`· N stale reported` when the column said it could not follow), and `no reload` for touch, chmod and noise, which must not cause one. **⚠ bold** marks a problem: a silent miss, a torn read, a spurious or duplicate reload, a column that could not start. Under each table, one line per problem cell says why, from what was observed: the raw inotify events two plain fsnotify watchers (one on the watched path's directory, one on the watched path) saw in the trials concerned, what stat said, what the column applied and reported. For a deployment shape (a bind mount, a subPath, a release symlink, a git checkout, an older mtime) every cell has a why line, under one line that says what the writer did at the system-call level and what reached the watched path.\n\n")
+	p("- **missed**: trials in which the last version written was not what the column served at the deadline, and the column said nothing (missed silently: matrix.json `missed_silently`; `missed` there counts these and the stale-reported ones).\n")
+	p("- **stale reported**: trials in which the column did not serve the last version but reported by the deadline that the file it reads was replaced where it cannot follow (the inode a bind mount shows was unlinked: st_nlink 0), and kept serving the last version it could read (matrix.json `stale_reported`, with `stale_report_ms`: first report after the end of the first write).\n")
 	p("- **latency**: last write finished (the pattern's last system call returned) → the column served the last version (our pipeline: the store swap; peers: their callback returned). p50 and p99 by nearest rank over the detected trials (p99 of 10 is the slowest). The lab takes the write-finished time when the pattern's Write call returns to Go: that includes its cleanup (removing vim's backup, the kubelet's old directory, a tool's process exiting) and, under load, a scheduling delay after the last system call. A column that reacts to the event that completed the content can serve it before that; such latencies are clamped at 0 and shown as <0.1 ms.\n")
 	p("- **spurious**: reloads applied although the content did not change (touch, chmod, noise). **duplicates**: extra reloads of content that was already serving. Our pipeline skips unchanged content by hash, so both are 0 for the triggers by construction; the fires that found unchanged content are counted as *wasted reads* instead (matrix.json `wasted_reads`, summed in the table at the end).\n")
 	p("- **torn**: a state served that was never a complete written version: for our pipeline, the SHA-256 of the bytes applied is not among those of the versions written; for the peers, the loaded map (version, keys, values) equals none of them. An exact oracle.\n")
@@ -77,6 +78,11 @@ func WriteMarkdown(w io.Writer, m *detect.Matrix) error {
 		p("%s. Setup: `%s`.\n\n", capitalize(fs.Note), fs.Setup)
 		p("%s", mdtable.Header(mdtable.With("pattern", columnNames(m))...))
 		var whys []string
+		type shapeWhy struct {
+			pattern, why string
+			cols         []string
+		}
+		var shapes []shapeWhy
 		for _, pat := range m.Patterns {
 			if pat.Skipped != "" {
 				continue
@@ -86,6 +92,7 @@ func WriteMarkdown(w io.Writer, m *detect.Matrix) error {
 				continue
 			}
 			cells := make([]string, 0, len(m.Columns))
+			sw := shapeWhy{pattern: pat.Name, why: row.Why}
 			for _, col := range m.Columns {
 				c := m.Cell(fs.Name, pat.Name, col.Name)
 				if c == nil {
@@ -93,9 +100,18 @@ func WriteMarkdown(w io.Writer, m *detect.Matrix) error {
 					continue
 				}
 				cells = append(cells, cellText(c))
-				if c.Why != "" {
+				switch {
+				case c.Why == "":
+				case row.Why != "":
+					if part := strings.TrimPrefix(strings.TrimPrefix(c.Why, row.Why), "; "); part != "" {
+						sw.cols = append(sw.cols, fmt.Sprintf("`%s`: %s.", col.Name, part))
+					}
+				default:
 					whys = append(whys, fmt.Sprintf("**%s × %s**: %s.", col.Name, pat.Name, c.Why))
 				}
+			}
+			if row.Why != "" {
+				shapes = append(shapes, sw)
 			}
 			p("%s", mdtable.Row(mdtable.With(pat.Name, cells)...))
 			if row.Errored > 0 {
@@ -103,10 +119,29 @@ func WriteMarkdown(w io.Writer, m *detect.Matrix) error {
 			}
 		}
 		p("\n")
+		var notRun []string
+		for _, n := range m.NotRun {
+			if n.FS == fs.Name {
+				notRun = append(notRun, fmt.Sprintf("`%s` (%s)", n.Pattern, n.Reason))
+			}
+		}
+		if len(notRun) > 0 {
+			p("Not run on %s: %s.\n\n", fs.Name, strings.Join(notRun, "; "))
+		}
 		if len(whys) > 0 {
 			p("Why:\n\n")
 			for _, w := range whys {
 				p("- %s\n", w)
+			}
+			p("\n")
+		}
+		if len(shapes) > 0 {
+			p("Deployment shapes, what the writer did and what each column saw:\n\n")
+			for _, sw := range shapes {
+				p("- **%s**: %s.\n", sw.pattern, sw.why)
+				for _, c := range sw.cols {
+					p("  - %s\n", c)
+				}
 			}
 			p("\n")
 		}
@@ -123,7 +158,14 @@ func WriteMarkdown(w io.Writer, m *detect.Matrix) error {
 
 	p("## Patterns\n\n%s", mdtable.Header("pattern", "models"))
 	for _, pat := range m.Patterns {
-		p("%s", mdtable.Row(pat.Name, pat.Models))
+		models := pat.Models
+		if pat.Shape != "" {
+			models += ". Shape: " + pat.Shape
+		}
+		if pat.CannotFollow != "" {
+			models += ". Cannot be followed: " + pat.CannotFollow
+		}
+		p("%s", mdtable.Row(pat.Name, models))
 	}
 	p("\n")
 
@@ -159,17 +201,27 @@ func cellText(c *detect.Cell) string {
 	case c.StartFailed == c.Trials:
 		warn("did not start")
 	case c.Changes:
-		miss := fmt.Sprintf("%d/%d missed", c.Missed, c.Trials)
-		if c.Missed > 0 {
+		miss := fmt.Sprintf("%d/%d missed", c.Silent(), c.Trials)
+		if c.Silent() > 0 {
 			warn(miss)
 		} else {
 			parts = append(parts, miss)
+		}
+		if c.StaleReported > 0 {
+			stale := fmt.Sprintf("%d stale reported", c.StaleReported)
+			if c.StaleP50MS != nil {
+				stale += " (p50 " + fmtMS(*c.StaleP50MS) + ")"
+			}
+			parts = append(parts, stale)
 		}
 		if c.P50MS != nil {
 			parts = append(parts, "p50 "+fmtMS(*c.P50MS))
 			if c.Missed == 0 {
 				parts = append(parts, "p99 "+fmtMS(*c.P99MS))
 			}
+		}
+		if c.StaleAlarms > 0 {
+			parts = append(parts, fmt.Sprintf("%d stale alarms", c.StaleAlarms))
 		}
 	default:
 		if c.Spurious == 0 {
@@ -195,7 +247,7 @@ func cellText(c *detect.Cell) string {
 func summaryLines(m *detect.Matrix) []string {
 	var out []string
 	for _, col := range m.Columns {
-		var missed, torn, spur, dup []string
+		var missed, stale, torn, spur, dup []string
 		total := 0
 		for _, c := range m.Cells {
 			if c.Column != col.Name {
@@ -203,8 +255,11 @@ func summaryLines(m *detect.Matrix) []string {
 			}
 			total++
 			at := c.FS + "/" + c.Pattern
-			if c.Missed > 0 {
-				missed = append(missed, fmt.Sprintf("%s %d/%d", at, c.Missed, c.Trials))
+			if c.Silent() > 0 {
+				missed = append(missed, fmt.Sprintf("%s %d/%d", at, c.Silent(), c.Trials))
+			}
+			if c.StaleReported > 0 {
+				stale = append(stale, fmt.Sprintf("%s %d/%d", at, c.StaleReported, c.Trials))
 			}
 			if c.Torn > 0 {
 				torn = append(torn, fmt.Sprintf("%s %d", at, c.Torn))
@@ -220,15 +275,26 @@ func summaryLines(m *detect.Matrix) []string {
 			continue
 		}
 		s := fmt.Sprintf("`%s`: ", col.Name)
+		staleText := ""
+		if len(stale) > 0 {
+			staleText = fmt.Sprintf("reported stale (could not follow, said so) in %d of %d cells (%s)", len(stale), total, strings.Join(stale, ", "))
+		}
 		if len(missed)+len(torn)+len(spur)+len(dup) == 0 {
-			out = append(out, s+fmt.Sprintf("no miss, no torn read, no spurious or duplicate reload in %d cells.", total))
+			line := s + fmt.Sprintf("no silent miss, no torn read, no spurious or duplicate reload in %d cells", total)
+			if staleText != "" {
+				line += "; " + staleText
+			}
+			out = append(out, line+".")
 			continue
 		}
 		var parts []string
 		if len(missed) > 0 {
-			parts = append(parts, fmt.Sprintf("missed in %d of %d cells (%s)", len(missed), total, strings.Join(missed, ", ")))
+			parts = append(parts, fmt.Sprintf("missed silently in %d of %d cells (%s)", len(missed), total, strings.Join(missed, ", ")))
 		} else {
-			parts = append(parts, "no miss")
+			parts = append(parts, "no silent miss")
+		}
+		if staleText != "" {
+			parts = append(parts, staleText)
 		}
 		if len(torn) > 0 {
 			parts = append(parts, "torn in "+strings.Join(torn, ", "))
@@ -276,6 +342,15 @@ func writeEvidence(b *bytes.Buffer, m *detect.Matrix) {
 		}
 		if r.InodeChanged > 0 {
 			stat = append(stat, fmt.Sprintf("last write made a new inode %d/%d", r.InodeChanged, r.Trials))
+		}
+		if r.MtimeBack > 0 {
+			stat = append(stat, fmt.Sprintf("mtime went back %d/%d", r.MtimeBack, r.Trials))
+		}
+		if r.WatchNlinkZero > 0 {
+			stat = append(stat, fmt.Sprintf("watched path st_nlink 0 %d/%d", r.WatchNlinkZero, r.Trials))
+		}
+		if r.WatchOld > 0 {
+			stat = append(stat, fmt.Sprintf("watched path still old at the end %d/%d", r.WatchOld, r.Trials))
 		}
 		b.WriteString(mdtable.Row(r.FS, r.Pattern, tallyText(r.DirEvents, r.Trials), tallyText(r.FileEvents, r.Trials), strings.Join(stat, ", ")))
 	}

@@ -78,8 +78,8 @@ func (c reloaderColumn) Unchanged() uint64 { return c.r.Status(^uint64(0)).Uncha
 func (c reloaderColumn) Close() { c.r.Close() }
 
 // startTrigger runs trigger name through strategies.NewReloader with
-// store.NewAtomic, reporting applies (with the content hash), rejected reads
-// and trigger errors.
+// store.NewAtomic, reporting applies (with the content hash), rejected reads,
+// trigger errors and stale reports.
 func startTrigger(name, path string, p Params, emit func(Observation)) (Running, error) {
 	tr, err := trigger.New(name, p.options()...)
 	if err != nil {
@@ -94,6 +94,8 @@ func startTrigger(name, path string, p Params, emit func(Observation)) (Running,
 			emit(Observation{T: e.ReadStart.UnixNano(), Col: name, Kind: ObsRejected, Msg: e.Error})
 		case strategies.TriggerError:
 			emit(Observation{T: e.Detected.UnixNano(), Col: name, Kind: ObsError, Msg: e.Error})
+		case strategies.Stale:
+			emit(Observation{T: e.Detected.UnixNano(), Col: name, Kind: ObsStale, Msg: e.Reason})
 		}
 	}))
 	if err := r.Start(); err != nil {

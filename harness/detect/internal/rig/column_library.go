@@ -29,7 +29,8 @@ func (c libraryColumn) Unchanged() uint64 { return c.r.Status().Unchanged }
 func (c libraryColumn) Close() { c.r.Close() }
 
 // startLibrary starts the library column watching path, reporting applies
-// (with the state Load then returns), rejected reads and trigger errors.
+// (with the state Load then returns), rejected reads, trigger errors and
+// stale reports (the file replaced where the trigger cannot follow).
 func startLibrary(path string, p Params, emit func(Observation)) (Running, error) {
 	var topts []reload.TriggerOption
 	if p.Debounce > 0 {
@@ -54,6 +55,8 @@ func startLibrary(path string, p Params, emit func(Observation)) (Running, error
 			emit(Observation{T: e.Detected.UnixNano(), Col: ColLibrary, Kind: ObsRejected, Msg: errText(e.Err)})
 		case reload.TriggerError:
 			emit(Observation{T: e.Detected.UnixNano(), Col: ColLibrary, Kind: ObsError, Msg: errText(e.Err)})
+		case reload.Stale:
+			emit(Observation{T: e.Detected.UnixNano(), Col: ColLibrary, Kind: ObsStale, Msg: e.StaleReason})
 		}
 	}))
 	lib, err := reload.New(path, config.Parse, opts...)

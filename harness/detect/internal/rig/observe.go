@@ -20,6 +20,7 @@ const (
 	ObsApply      = "apply"       // the column now serves new content
 	ObsRejected   = "rejected"    // a read failed to read or parse; the old content serves (viper, our pipeline)
 	ObsError      = "error"       // a trigger error, or a peer's watch ending; Msg says what
+	ObsStale      = "stale"       // the column reported that the file it reads was replaced where it cannot follow (robust, reload-lib); Msg says why
 	ObsStatus     = "status"      // final counters (Unchanged), written when the column stops
 	ObsIdle       = "idle"        // idle-cost result (CPU)
 	ObsResult     = "result"      // an experiment's result (Data)
