@@ -20,8 +20,9 @@ const (
 
 func cmdBench(s string) string { return "make bench STRATEGY=" + s }
 
-// stat returns a strategy's statistics for a compare metric.
-func stat(run *compare.Run, metric, strategy string) *compare.Stat {
+// Stat returns a strategy's statistics for a compare metric at the
+// comparison's first point (nil when the results lack it).
+func Stat(run *compare.Run, metric, strategy string) *compare.Stat {
 	if run == nil || len(run.Points) == 0 {
 		return nil
 	}
@@ -32,25 +33,19 @@ func stat(run *compare.Run, metric, strategy string) *compare.Stat {
 	return mr.Strategies[strategy]
 }
 
-func noise(run *compare.Run, metric string) float64 {
-	if run == nil || len(run.Points) == 0 || run.Points[0].Metrics[metric] == nil {
-		return math.NaN()
-	}
-	return float64(run.Points[0].Metrics[metric].Noise.Relative)
-}
+func stat(run *compare.Run, metric, strategy string) *compare.Stat { return Stat(run, metric, strategy) }
 
 func fin(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// g formats with three significant figures.
-func g(v float64) string {
+// FormatNum formats a figure for prose with three significant figures (at
+// most; none after the point from 100 on), "n/a" when it is not finite.
+func FormatNum(v float64) string {
 	if !fin(v) {
 		return "n/a"
 	}
 	switch a := math.Abs(v); {
 	case a == 0:
 		return "0"
-	case a >= 1000:
-		return fmt.Sprintf("%.0f", v)
 	case a >= 100:
 		return fmt.Sprintf("%.0f", v)
 	case a >= 10:
@@ -61,12 +56,17 @@ func g(v float64) string {
 	return fmt.Sprintf("%.3g", v)
 }
 
-func ci(st *compare.Stat) string {
+func g(v float64) string { return FormatNum(v) }
+
+// FormatStat formats a compare statistic as "median [lo, hi]".
+func FormatStat(st *compare.Stat) string {
 	if st == nil || !fin(st.Median) {
 		return "n/a"
 	}
 	return fmt.Sprintf("%s [%s, %s]", g(st.Median), g(st.Lo), g(st.Hi))
 }
+
+func ci(st *compare.Stat) string { return FormatStat(st) }
 
 // DipLimitPP is the article's bound on QPS fluctuation, in percentage
 // points of a 1 s QPS sample.

@@ -25,37 +25,14 @@ const (
 
 func cmdBench(s string) string { return "make bench STRATEGY=" + s }
 
-// stat returns a strategy's statistics for a compare metric.
 func stat(run *compare.Run, metric, strategy string) *compare.Stat {
-	if run == nil || len(run.Points) == 0 {
-		return nil
-	}
-	mr := run.Points[0].Metrics[metric]
-	if mr == nil {
-		return nil
-	}
-	return mr.Strategies[strategy]
+	return ledger.Stat(run, metric, strategy)
 }
 
 func fin(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// g formats with three significant figures.
-func g(v float64) string {
-	if !fin(v) {
-		return "n/a"
-	}
-	switch a := math.Abs(v); {
-	case a == 0:
-		return "0"
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
-	}
-	return fmt.Sprintf("%.3g", v)
-}
+// g formats a figure for prose (ledger.FormatNum).
+func g(v float64) string { return ledger.FormatNum(v) }
 
 // estString formats an estimate as "v [lo, hi]".
 func estString(e stats.Estimate) string {
@@ -78,12 +55,7 @@ func pctString(v string) string {
 	return fmt.Sprintf("%.0f%%", 100*f)
 }
 
-func ci(st *compare.Stat) string {
-	if st == nil || !fin(st.Median) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%s [%s, %s]", g(st.Median), g(st.Lo), g(st.Hi))
-}
+func ci(st *compare.Stat) string { return ledger.FormatStat(st) }
 
 func list(s []string) string {
 	if len(s) == 0 {
