@@ -33,7 +33,9 @@ func Stat(run *compare.Run, metric, strategy string) *compare.Stat {
 	return mr.Strategies[strategy]
 }
 
-func stat(run *compare.Run, metric, strategy string) *compare.Stat { return Stat(run, metric, strategy) }
+func stat(run *compare.Run, metric, strategy string) *compare.Stat {
+	return Stat(run, metric, strategy)
+}
 
 func fin(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
