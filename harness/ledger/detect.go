@@ -9,6 +9,7 @@ import (
 
 	"github.com/reloadlab/reloadlab/harness/detect"
 	"github.com/reloadlab/reloadlab/harness/fsmount"
+	"github.com/reloadlab/reloadlab/harness/mdtable"
 	"github.com/reloadlab/reloadlab/harness/writepattern"
 	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
@@ -299,7 +300,7 @@ var detectSpecs = []detectSpec{
 			}
 			bad := filter(cs, func(c detect.Cell) bool { return c.Torn > 0 })
 			j := judgement{measured: fmt.Sprintf("scheme 1 applied a half-written file %d times over %d inplace-slow cells, whose writer pauses %s mid-file against scheme 1's %s delay",
-				sum(cs, func(c detect.Cell) int { return c.Torn }), len(cs), fmtMS(ms(writepattern.SlowPause)), fmtMS(ms(trigger.DefaultDelay))), cells: ids(bad)}
+				sum(cs, func(c detect.Cell) int { return c.Torn }), len(cs), mdtable.Millis(ms(writepattern.SlowPause)), mdtable.Millis(ms(trigger.DefaultDelay))), cells: ids(bad)}
 			j.interpretation = "the delay is per event, not a debounce, so a pause longer than the delay is not covered; and Vim with backupcopy=no never writes in place: it writes a new file"
 			if len(bad) > 0 {
 				j.verdict = Refuted
@@ -314,25 +315,15 @@ var detectSpecs = []detectSpec{
 		claim: "Polling mtime+size: low CPU, latency ≤ 500 ms, suited to NFS and Kubernetes ConfigMaps.",
 		rule:  "confirmed when poll missed nothing, tore nothing and kept p99 ≤ 500 ms in every changing cell that a watcher can follow (fuse-remote standing for NFS, k8s-configmap for ConfigMaps); refuted when it failed in every such cell; depends otherwise",
 		judge: func(q query) judgement {
-			cs := filter(q.followable(q.cells(nil, nil, []string{"poll"})), func(c detect.Cell) bool { return c.Changes })
-			if len(cs) == 0 {
+			f := q.failing("poll", 500)
+			if len(f.all) == 0 {
 				return judgement{verdict: NotReproducible, measured: "poll did not run"}
 			}
-			missed := filter(cs, func(c detect.Cell) bool { return c.Missed > 0 })
-			slow := filter(cs, func(c detect.Cell) bool { return c.P99MS != nil && *c.P99MS > 500 })
-			torn := filter(cs, func(c detect.Cell) bool { return c.Torn > 0 })
-			bad := filter(cs, func(c detect.Cell) bool { return c.Missed > 0 || c.Torn > 0 || (c.P99MS != nil && *c.P99MS > 500) })
+			missed := f.missed
 			j := judgement{measured: fmt.Sprintf("poll missed in %d of %d cells (%s); its p99 exceeded 500 ms in %d cells (worst fuse-remote p99 %s); it applied half-written files in %d cells; on ConfigMaps (k8s-configmap) it missed %d trials",
-				len(missed), len(cs), patternsOf(missed), len(slow), fmtMS(p99Max(q.cells([]string{fsmount.FuseRemote}, nil, []string{"poll"}))), len(torn),
-				sum(q.cells(nil, []string{"k8s-configmap"}, []string{"poll"}), func(c detect.Cell) int { return c.Missed })), cells: ids(bad)}
-			switch {
-			case len(bad) == 0:
-				j.verdict = Confirmed
-			case len(bad) == len(cs):
-				j.verdict = Refuted
-			default:
-				j.verdict = Depends
-			}
+				len(f.missed), len(f.all), patternsOf(f.missed), len(f.slow), mdtable.Millis(p99Max(q.cells([]string{fsmount.FuseRemote}, nil, []string{"poll"}))), len(f.torn),
+				sum(q.cells(nil, []string{"k8s-configmap"}, []string{"poll"}), func(c detect.Cell) int { return c.Missed })), cells: ids(f.bad)}
+			j.verdict = byShare(len(f.bad), len(f.all))
 			if len(missed) > 0 {
 				j.interpretation = "a change that keeps the size and restores the mtime leaves stat unchanged"
 			}
@@ -344,27 +335,17 @@ var detectSpecs = []detectSpec{
 		claim: "Polling a SHA-256 of the content: medium CPU, latency ≤ 200 ms, suited to configuration-sensitive services.",
 		rule:  "confirmed when pollhash missed nothing, tore nothing and kept p99 ≤ 200 ms in every changing cell that a watcher can follow; refuted when it failed in every such cell; depends otherwise",
 		judge: func(q query) judgement {
-			cs := filter(q.followable(q.cells(nil, nil, []string{"pollhash"})), func(c detect.Cell) bool { return c.Changes })
-			if len(cs) == 0 {
+			f := q.failing("pollhash", 200)
+			if len(f.all) == 0 {
 				return judgement{verdict: NotReproducible, measured: "pollhash did not run"}
 			}
-			missed := filter(cs, func(c detect.Cell) bool { return c.Missed > 0 })
-			torn := filter(cs, func(c detect.Cell) bool { return c.Torn > 0 })
-			slow := filter(cs, func(c detect.Cell) bool { return c.P99MS != nil && *c.P99MS > 200 })
-			bad := filter(cs, func(c detect.Cell) bool { return c.Missed > 0 || c.Torn > 0 || (c.P99MS != nil && *c.P99MS > 200) })
+			torn := f.torn
 			j := judgement{measured: fmt.Sprintf("pollhash missed in %d of %d cells; its p99 exceeded 200 ms in %d cells (interval %s here; worst p99 %s); it applied a half-written file %d times (%s)",
-				len(missed), len(cs), len(slow), fmtMS(q.m.Params.PollIntervalMS), fmtMS(p99Max(cs)), sum(torn, func(c detect.Cell) int { return c.Torn }), patternsOf(torn)), cells: ids(bad)}
+				len(f.missed), len(f.all), len(f.slow), mdtable.Millis(q.m.Params.PollIntervalMS), mdtable.Millis(p99Max(f.all)), sum(f.torn, func(c detect.Cell) int { return c.Torn }), patternsOf(f.torn)), cells: ids(f.bad)}
 			if i := q.m.Idle; i != nil && i.Error == "" {
 				j.measured += "; " + idleOrder(i, "pollhash", "poll", "dirwatch")
 			}
-			switch {
-			case len(bad) == 0:
-				j.verdict = Confirmed
-			case len(bad) == len(cs):
-				j.verdict = Refuted
-			default:
-				j.verdict = Depends
-			}
+			j.verdict = byShare(len(f.bad), len(f.all))
 			if len(torn) > 0 {
 				j.interpretation = "any poller that reads in-place writes can apply a half-written file; safe for a configuration-sensitive service only when every writer renames atomically"
 			}
@@ -383,14 +364,7 @@ var detectSpecs = []detectSpec{
 			bad := filter(cs, func(c detect.Cell) bool { return c.Missed > 0 || c.Torn > 0 })
 			j := judgement{measured: fmt.Sprintf("with a SIGUSR1 after every change, signal missed or tore in %d of %d cells", len(bad), len(cs)), cells: ids(bad),
 				interpretation: "it notices nothing nobody signals, and the sender learns nothing of the outcome"}
-			switch {
-			case len(bad) == 0:
-				j.verdict = Confirmed
-			case len(bad) == len(cs):
-				j.verdict = Refuted
-			default:
-				j.verdict = Depends
-			}
+			j.verdict = byShare(len(bad), len(cs))
 			return j
 		},
 	},
@@ -701,6 +675,36 @@ var detectSpecs = []detectSpec{
 	instanceLimitSpec,
 }
 
+// failing is a column's changing cells that a watcher can follow, and
+// those among them that missed, tore, or kept a p99 above a bound.
+type failing struct{ all, missed, torn, slow, bad []detect.Cell }
+
+// failing sorts column's followable changing cells by how they fail;
+// p99BoundMs is the article's latency bound for the column.
+func (q query) failing(column string, p99BoundMs float64) failing {
+	all := filter(q.followable(q.cells(nil, nil, []string{column})), func(c detect.Cell) bool { return c.Changes })
+	slow := func(c detect.Cell) bool { return c.P99MS != nil && *c.P99MS > p99BoundMs }
+	return failing{
+		all:    all,
+		missed: filter(all, func(c detect.Cell) bool { return c.Missed > 0 }),
+		torn:   filter(all, func(c detect.Cell) bool { return c.Torn > 0 }),
+		slow:   filter(all, slow),
+		bad:    filter(all, func(c detect.Cell) bool { return c.Missed > 0 || c.Torn > 0 || slow(c) }),
+	}
+}
+
+// byShare is the verdict of a claim that every cell should meet: confirmed
+// when no cell fails, refuted when all do, depends otherwise.
+func byShare(failed, cells int) string {
+	switch {
+	case failed == 0:
+		return Confirmed
+	case failed == cells:
+		return Refuted
+	}
+	return Depends
+}
+
 // followable drops the cells of deployment shapes that no watcher can
 // follow (a file bind mount whose source was replaced): they measure the
 // deployment, not the trigger, and are judged in their own rows.
@@ -802,7 +806,7 @@ func idleOrder(i *detect.Idle, cols ...string) string {
 	for _, x := range vs {
 		parts = append(parts, fmt.Sprintf("%s %.3f", x.c, x.v))
 	}
-	return fmt.Sprintf("idle CPU s/min over the baseline with a %s-key config: %s", fmtInt(i.Keys), strings.Join(parts, ", "))
+	return fmt.Sprintf("idle CPU s/min over the baseline with a %s-key config: %s", mdtable.Thousands(i.Keys), strings.Join(parts, ", "))
 }
 
 // compressCells groups cell ids "fs/pattern/column" sharing fs and column

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/mdtable"
 	"github.com/reloadlab/reloadlab/harness/viperenv"
 )
 
@@ -74,7 +75,7 @@ var instanceLimitSpec = detectSpec{
 			s := fmt.Sprintf("%s %s", c.Column, c.Outcome)
 			switch {
 			case c.Applied && c.LatencyMS != nil:
-				s += fmt.Sprintf(", later change served in %s", fmtMS(*c.LatencyMS))
+				s += fmt.Sprintf(", later change served in %s", mdtable.Millis(*c.LatencyMS))
 			case !c.Applied:
 				s += ", later change not served"
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/reloadlab/reloadlab/harness/bench"
 	"github.com/reloadlab/reloadlab/harness/compare"
+	"github.com/reloadlab/reloadlab/harness/mdtable"
 	"github.com/reloadlab/reloadlab/harness/stats"
 )
 
@@ -166,7 +167,7 @@ func claimQPS(in *Inputs) Claim {
 		}
 		parts = append(parts, fmt.Sprintf("at %s: %s%s", lv.name, strings.Join(cells, ", "), floor))
 	}
-	measured := fmt.Sprintf("Dip per reload, in pp of a %s QPS sample, every reload of every round pooled, 95%% interval: %s.", fmtMS(levels[0].dip.SampleMs), strings.Join(parts, "; "))
+	measured := fmt.Sprintf("Dip per reload, in pp of a %s QPS sample, every reload of every round pooled, 95%% interval: %s.", mdtable.Millis(levels[0].dip.SampleMs), strings.Join(parts, "; "))
 	if base := levels[0]; base.name == "saturation (closed model)" {
 		if ds := base.dip.Strategies[base.run.Baseline]; ds != nil && ds.Reload.LostMs.Valid() {
 			measured += fmt.Sprintf(" At saturation a reload costs %s its %s ms of throughput (the target's own accounting: %.1f ms of pipeline CPU, +%s ms GC).",

@@ -1,6 +1,7 @@
 package mdtable
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,4 +23,14 @@ func TestTable(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.got, tt.name)
 	}
+}
+
+func TestFormat(t *testing.T) {
+	for v, want := range map[float64]string{0.05: "<0.1 ms", 3.21: "3.2 ms", 41.4: "41 ms", 1250: "1.25 s", 12345: "12 s"} {
+		assert.Equal(t, want, Millis(v), v)
+	}
+	assert.Equal(t, "n/a", Millis(math.NaN()))
+	assert.Equal(t, "192,530", Thousands(192530))
+	assert.Equal(t, "-1,000", Thousands(-1000))
+	assert.Equal(t, "7", Thousands(7))
 }

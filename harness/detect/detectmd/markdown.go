@@ -38,8 +38,8 @@ func WriteMarkdown(w io.Writer, m *detect.Matrix) error {
 	p("Machine: Linux %s, %s %s/%s, %s × %d CPUs, commit `%s`, root: %v.\n\n", mi.Kernel, mi.GoVersion, mi.GOOS, mi.GOARCH, mi.CPU, mi.NumCPU, orDash(mi.Commit), mi.Root)
 	pr := m.Params
 	p("Each cell is %d trials. A trial: a fresh directory holding version 1 (%d keys), every column's watcher started fresh on it, a settle of %s plus a random part up to %s, then %d changes made by the write pattern %s plus a random part up to %s apart (the random parts, seeded by the trial, keep writes from landing at a fixed phase of the polling triggers), the signal column getting SIGUSR1 after each; then up to %s (the deadline: at least 3 poll intervals) for every column to serve the last version; patterns that change nothing are watched for %s. Up to %d trials run at once, each in its own directory. Trigger settings: poll interval %s, debounce %s, robust safety poll %s, scheme-1 delay %s; fuse-remote attribute/entry cache %s.\n\n",
-		pr.Trials, pr.Keys, fmtMS(pr.SettleMS), fmtMS(pr.SafetyIntervalMS), pr.Writes, fmtMS(pr.GapMS), fmtMS(pr.PollIntervalMS), fmtMS(pr.EffectiveDeadlineMS), fmtMS(pr.QuietMS), pr.Concurrency,
-		fmtMS(pr.PollIntervalMS), fmtMS(pr.DebounceMS), fmtMS(pr.SafetyIntervalMS), fmtMS(pr.Scheme1DelayMS), fmtMS(pr.FuseAttrTimeoutMS))
+		pr.Trials, pr.Keys, mdtable.Millis(pr.SettleMS), mdtable.Millis(pr.SafetyIntervalMS), pr.Writes, mdtable.Millis(pr.GapMS), mdtable.Millis(pr.PollIntervalMS), mdtable.Millis(pr.EffectiveDeadlineMS), mdtable.Millis(pr.QuietMS), pr.Concurrency,
+		mdtable.Millis(pr.PollIntervalMS), mdtable.Millis(pr.DebounceMS), mdtable.Millis(pr.SafetyIntervalMS), mdtable.Millis(pr.Scheme1DelayMS), mdtable.Millis(pr.FuseAttrTimeoutMS))
 
 	p("## How to read it\n\n")
 	p("A cell reads `missed/trials missed · p50 · p99 latency` for patterns that change the content (`· N stale reported` when the column said it could not follow), and `no reload` for touch, chmod and noise, which must not cause one. **⚠ bold** marks a problem: a silent miss, a torn read, a spurious or duplicate reload, a column that could not start. Under each table, one line per problem cell says why, from what was observed: the raw inotify events two plain fsnotify watchers (one on the watched path's directory, one on the watched path) saw in the trials concerned, what stat said, what the column applied and reported. For a deployment shape (a bind mount, a subPath, a release symlink, a git checkout, an older mtime) every cell has a why line, under one line that says what the writer did at the system-call level and what reached the watched path.\n\n")
@@ -49,7 +49,7 @@ func WriteMarkdown(w io.Writer, m *detect.Matrix) error {
 	p("- **spurious**: reloads applied although the content did not change (touch, chmod, noise). **duplicates**: extra reloads of content that was already serving. Our pipeline skips unchanged content by hash, so both are 0 for the triggers by construction; the fires that found unchanged content are counted as *wasted reads* instead (matrix.json `wasted_reads`, summed in the table at the end).\n")
 	p("- **torn**: a state served that was never a complete written version: for our pipeline, the SHA-256 of the bytes applied is not among those of the versions written; for the peers, the loaded map (version, keys, values) equals none of them. An exact oracle.\n")
 	p("- **rejected**: reads that failed to read or parse (our pipeline keeps the old version; viper too; koanf's README callback serves an empty config, which counts as torn). Fine if the last version still arrived.\n")
-	p("- **idle cost**: CPU seconds per minute of a process watching an unchanging %s-key config, minus a baseline process that watches nothing.\n\n", fmtInt(pr.IdleKeys))
+	p("- **idle cost**: CPU seconds per minute of a process watching an unchanging %s-key config, minus a baseline process that watches nothing.\n\n", mdtable.Thousands(pr.IdleKeys))
 
 	p("Columns:\n\n")
 	for _, c := range m.Columns {
@@ -210,14 +210,14 @@ func cellText(c *detect.Cell) string {
 		if c.StaleReported > 0 {
 			stale := fmt.Sprintf("%d stale reported", c.StaleReported)
 			if c.StaleP50MS != nil {
-				stale += " (p50 " + fmtMS(*c.StaleP50MS) + ")"
+				stale += " (p50 " + mdtable.Millis(*c.StaleP50MS) + ")"
 			}
 			parts = append(parts, stale)
 		}
 		if c.P50MS != nil {
-			parts = append(parts, "p50 "+fmtMS(*c.P50MS))
+			parts = append(parts, "p50 "+mdtable.Millis(*c.P50MS))
 			if c.Missed == 0 {
-				parts = append(parts, "p99 "+fmtMS(*c.P99MS))
+				parts = append(parts, "p99 "+mdtable.Millis(*c.P99MS))
 			}
 		}
 		if c.StaleAlarms > 0 {
@@ -439,14 +439,14 @@ func writeOverflow(b *bytes.Buffer, o *detect.Overflow) {
 	if o.Error != "" {
 		fmt.Fprintf(b, "Not completed: %s.\n\n", o.Error)
 	}
-	fmt.Fprintf(b, "Method: %s\n\nmax_queued_events = %d; %d noise events generated while the watchers were stopped for %s.\n\n", o.Method, o.MaxQueuedEvents, o.NoiseEvents, fmtMS(o.StoppedMS))
+	fmt.Fprintf(b, "Method: %s\n\nmax_queued_events = %d; %d noise events generated while the watchers were stopped for %s.\n\n", o.Method, o.MaxQueuedEvents, o.NoiseEvents, mdtable.Millis(o.StoppedMS))
 	b.WriteString(mdtable.Header("column", "ErrEventOverflow reached it", "last version arrived", "after SIGCONT", "how / what it reported"))
 	for _, c := range o.Columns {
 		arrived := "**⚠ no**"
 		lat := "—"
 		if c.LastArrived {
 			arrived = "yes"
-			lat = fmtMS(*c.LatencyMS)
+			lat = mdtable.Millis(*c.LatencyMS)
 		}
 		how := c.Via
 		if c.StartError != "" {
@@ -484,7 +484,7 @@ func writeWatchLimit(b *bytes.Buffer, w *detect.WatchLimit) {
 		}
 		served := "**⚠ no**"
 		if c.Applied {
-			served = "yes, after " + fmtMS(*c.LatencyMS) + " (" + c.Via + ")"
+			served = "yes, after " + mdtable.Millis(*c.LatencyMS) + " (" + c.Via + ")"
 		}
 		b.WriteString(mdtable.Row(c.Column, start, strings.Join(c.Errors, "; "), served))
 	}
@@ -545,7 +545,7 @@ func writeInstanceLimit(b *bytes.Buffer, il *detect.InstanceLimit) {
 		var served []string
 		for _, ch := range c.Changes {
 			if ch.Applied {
-				served = append(served, fmt.Sprintf("%s: yes, after %s (%s)", ch.Pattern, fmtMS(*ch.LatencyMS), ch.Via))
+				served = append(served, fmt.Sprintf("%s: yes, after %s (%s)", ch.Pattern, mdtable.Millis(*ch.LatencyMS), ch.Via))
 			} else {
 				served = append(served, ch.Pattern+": **⚠ no**")
 			}
@@ -581,7 +581,7 @@ func writeIdle(b *bytes.Buffer, i *detect.Idle) {
 	if i == nil {
 		return
 	}
-	fmt.Fprintf(b, "## Idle cost\n\nMethod: %s Window %s, config %s keys (%s bytes). Baseline (no watcher): %.3f CPU s/min.\n\n", i.Method, fmtDur(time.Duration(i.Seconds*float64(time.Second))), fmtInt(i.Keys), fmtInt(i.Bytes), i.BaselineCPUSecPerMin)
+	fmt.Fprintf(b, "## Idle cost\n\nMethod: %s Window %s, config %s keys (%s bytes). Baseline (no watcher): %.3f CPU s/min.\n\n", i.Method, fmtDur(time.Duration(i.Seconds*float64(time.Second))), mdtable.Thousands(i.Keys), mdtable.Thousands(i.Bytes), i.BaselineCPUSecPerMin)
 	if i.Error != "" {
 		fmt.Fprintf(b, "Not completed: %s.\n\n", i.Error)
 	}
@@ -605,37 +605,8 @@ func columnNames(m *detect.Matrix) []string {
 	return names
 }
 
-// fmtMS renders a duration in milliseconds with the precision it deserves.
-func fmtMS(v float64) string {
-	switch {
-	case v < 0.1:
-		return "<0.1 ms"
-	case v >= 10000:
-		return fmt.Sprintf("%.0f s", v/1000)
-	case v >= 1000:
-		return fmt.Sprintf("%.2f s", v/1000)
-	case v >= 10:
-		return fmt.Sprintf("%.0f ms", v)
-	default:
-		return fmt.Sprintf("%.1f ms", v)
-	}
-}
-
-// fmtDur renders d as fmtMS does.
-func fmtDur(d time.Duration) string { return fmtMS(float64(d) / float64(time.Millisecond)) }
-
-// fmtInt renders n with thousands separators.
-func fmtInt(n int) string {
-	s := fmt.Sprint(n)
-	var out []byte
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
-}
+// fmtDur renders d as mdtable.Millis does.
+func fmtDur(d time.Duration) string { return mdtable.Millis(float64(d) / float64(time.Millisecond)) }
 
 // orDash returns s, or "—" when it is empty.
 func orDash(s string) string {

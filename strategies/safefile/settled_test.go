@@ -1,4 +1,4 @@
-package reload
+package safefile
 
 import (
 	"os"
@@ -17,17 +17,17 @@ func TestReadSettled(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte("a: 1\n"), 0o644))
-	data, err := readSettled(path, DefaultSizeLimit)
+	data, err := ReadSettled(path, DefaultLimit)
 	require.NoError(t, err)
 	assert.Equal(t, "a: 1\n", string(data))
 
 	require.NoError(t, os.WriteFile(path, nil, 0o644))
 	start := time.Now()
-	data, err = readSettled(path, DefaultSizeLimit)
+	data, err = ReadSettled(path, DefaultLimit)
 	require.NoError(t, err)
 	assert.Empty(t, data)
 	assert.GreaterOrEqual(t, time.Since(start), (readTries-1)*emptyRetry, "an empty file is looked at again")
 
-	_, err = readSettled(filepath.Join(t.TempDir(), "missing"), DefaultSizeLimit)
+	_, err = ReadSettled(filepath.Join(t.TempDir(), "missing"), DefaultLimit)
 	assert.Error(t, err)
 }
