@@ -11,7 +11,7 @@ import (
 
 // forbiddenDeps are what a service importing this package must not be made
 // to build: the lab's harness and the heavy tools it uses.
-var forbiddenDeps = []string{"harness", "vegeta", "viper", "koanf", "go-fuse", "gonum"}
+var forbiddenDeps = []string{"harness", "vegeta", "viper", "koanf", "go-fuse", "gonum", "etcd", "grpc"}
 
 // TestDependencies lists what importing the package pulls into a build
 // (go list -deps, tests excluded) and fails on any forbidden one.

@@ -53,8 +53,9 @@ type Event struct {
 	CPU         StageCPU  `json:"cpu"`                  // CPU time the run spent, by stage
 	Bytes       int       `json:"bytes"`
 	Keys        int       `json:"keys"`
-	Hash        string    `json:"hash,omitempty"`  // hex SHA-256 of the content read
-	Error       string    `json:"error,omitempty"` // why it was rejected, or the trigger error
+	Hash        string    `json:"hash,omitempty"`     // hex SHA-256 of the content read
+	Revision    int64     `json:"revision,omitempty"` // the store revision of the value read (a trigger.Source such as etcd), 0 for files
+	Error       string    `json:"error,omitempty"`    // why it was rejected, or the trigger error
 }
 
 // StageCPU is the CPU time one pipeline run spent in each stage, read from

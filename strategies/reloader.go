@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/reloadlab/reloadlab/internal/cpuwork"
 	"github.com/reloadlab/reloadlab/strategies/config"
 	"github.com/reloadlab/reloadlab/strategies/safefile"
@@ -33,6 +35,10 @@ type options struct {
 	eventLog    int
 	observer    func(Event)
 	triggerOpts []trigger.Option
+
+	etcdEndpoints []string
+	etcdKey       string
+	etcdClient    *clientv3.Client
 }
 
 func resolveOptions(opts []Option) options {
@@ -80,6 +86,16 @@ func WithExtraCost(d time.Duration) Option {
 		}
 	}
 }
+
+// WithEtcd configures the etcd trigger: the cluster's client URLs and the
+// key holding the config. Other triggers ignore it.
+func WithEtcd(endpoints []string, key string) Option {
+	return func(o *options) { o.etcdEndpoints, o.etcdKey = append([]string(nil), endpoints...), key }
+}
+
+// WithEtcdClient makes the etcd trigger share cli (left open by Close)
+// instead of dialling; the key is still given by WithEtcd.
+func WithEtcdClient(cli *clientv3.Client) Option { return func(o *options) { o.etcdClient = cli } }
 
 // WithTriggerOptions passes options to the trigger (intervals, debounce).
 func WithTriggerOptions(opts ...trigger.Option) Option {
@@ -135,6 +151,13 @@ func newReloader(path string, s store.Store, t trigger.Trigger, o options) *Relo
 
 // Store returns the store the Reloader applies into.
 func (r *Reloader) Store() store.Store { return r.store }
+
+// Source returns the trigger as a trigger.Source when it delivers the
+// config itself (etcd).
+func (r *Reloader) Source() (trigger.Source, bool) {
+	src, ok := r.trigger.(trigger.Source)
+	return src, ok
+}
 
 // Trigger returns the trigger's name.
 func (r *Reloader) Trigger() string { return r.trigger.Name() }
@@ -290,7 +313,7 @@ func (r *Reloader) Reload(n trigger.Notice) Event {
 
 	var data []byte
 	var err error
-	trace.WithRegion(ctx, "reload.read", func() { data, err = safefile.ReadSettled(r.path, r.opts.sizeLimit) })
+	trace.WithRegion(ctx, "reload.read", func() { data, ev.Revision, err = r.read() })
 	if err != nil {
 		ev.CPU.Read = clock.lap()
 		return reject(err)
@@ -346,6 +369,25 @@ func (r *Reloader) Reload(n trigger.Notice) Event {
 	}
 	trace.Log(ctx, "reload", "applied version "+strconv.FormatInt(ev.Version, 10)+" ("+n.Reason+")")
 	return finish()
+}
+
+// read returns the config's bytes: the trigger's value when it is a
+// trigger.Source, otherwise the file's, read once it has settled. Either
+// way a value over the size limit is refused.
+func (r *Reloader) read() ([]byte, int64, error) {
+	src, ok := r.trigger.(trigger.Source)
+	if !ok {
+		data, err := safefile.ReadSettled(r.path, r.opts.sizeLimit)
+		return data, 0, err
+	}
+	c, err := src.Current()
+	if err != nil {
+		return nil, 0, err
+	}
+	if int64(len(c.Data)) > r.opts.sizeLimit {
+		return nil, c.Revision, fmt.Errorf("strategies: %s at revision %d: %w (%d > %d bytes)", c.Origin, c.Revision, safefile.ErrTooLarge, len(c.Data), r.opts.sizeLimit)
+	}
+	return c.Data, c.Revision, nil
 }
 
 // stageClock reads the calling thread's CPU clock at stage boundaries.

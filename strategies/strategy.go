@@ -1,11 +1,13 @@
 package strategies
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/reloadlab/reloadlab/strategies/store"
 	"github.com/reloadlab/reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/strategies/trigger/etcdwatch"
 )
 
 // Strategy is a named store × trigger pair.
@@ -27,6 +29,7 @@ var presets = []Strategy{
 	{Name: "polling", Store: "atomic", Trigger: "pollhash", Description: "atomic snapshot, SHA-256 content polling"},
 	{Name: "signal", Store: "atomic", Trigger: "signal", Description: "atomic snapshot, reload on SIGUSR1/SIGHUP"},
 	{Name: "robust", Store: "atomic", Trigger: "robust", Description: "atomic snapshot, dirwatch + safety poll + overflow rescan + signals"},
+	{Name: "etcd", Store: "atomic", Trigger: etcdwatch.Name, Description: "atomic snapshot, the config in one etcd key, applied on its watch events (the article's chapter 4.2)"},
 }
 
 // Names returns the preset names.
@@ -74,14 +77,14 @@ func Resolve(name, storeName, triggerName string) (Strategy, error) {
 		s.Store = storeName
 	}
 	if triggerName != "" && triggerName != s.Trigger {
-		if _, err := trigger.New(triggerName); err != nil {
-			return Strategy{}, err
+		if DescribeTrigger(triggerName) == "" {
+			return Strategy{}, fmt.Errorf("strategies: unknown trigger %q (valid: %s)", triggerName, strings.Join(TriggerNames(), ", "))
 		}
 		s.Trigger = triggerName
 	}
 	if p, _ := Lookup(name); p.Store != s.Store || p.Trigger != s.Trigger {
 		s.Name = s.Store + "+" + s.Trigger
-		s.Description = store.Describe(s.Store) + "; " + trigger.Describe(s.Trigger)
+		s.Description = store.Describe(s.Store) + "; " + DescribeTrigger(s.Trigger)
 	}
 	return s, nil
 }
@@ -94,9 +97,40 @@ func (s Strategy) NewReloader(path string, opts ...Option) (*Reloader, error) {
 		return nil, err
 	}
 	o := resolveOptions(opts)
-	tr, err := trigger.New(s.Trigger, o.triggerOpts...)
+	tr, err := newTrigger(s.Trigger, o)
 	if err != nil {
 		return nil, err
 	}
 	return newReloader(path, st, tr, o), nil
+}
+
+// etcdDescription describes the etcd trigger (package trigger/etcdwatch).
+const etcdDescription = "watch one etcd key; the value is the config (a trigger.Source), resumed from the last revision after a disconnect, re-read after a compaction"
+
+// TriggerNames returns every trigger a strategy can use: the file
+// triggers of package trigger, then etcd.
+func TriggerNames() []string { return append(trigger.Names(), etcdwatch.Name) }
+
+// DescribeTrigger returns a one-line description of the named trigger, or
+// "" when there is none of that name.
+func DescribeTrigger(name string) string {
+	if name == etcdwatch.Name {
+		return etcdDescription
+	}
+	return trigger.Describe(name)
+}
+
+// newTrigger builds the named trigger. The etcd trigger needs WithEtcd.
+func newTrigger(name string, o options) (trigger.Trigger, error) {
+	if name != etcdwatch.Name {
+		return trigger.New(name, o.triggerOpts...)
+	}
+	if o.etcdKey == "" || (len(o.etcdEndpoints) == 0 && o.etcdClient == nil) {
+		return nil, errors.New("strategies: the etcd trigger needs endpoints and a key (WithEtcd)")
+	}
+	var eo []etcdwatch.Option
+	if o.etcdClient != nil {
+		eo = append(eo, etcdwatch.WithClient(o.etcdClient))
+	}
+	return etcdwatch.New(o.etcdEndpoints, o.etcdKey, eo...), nil
 }

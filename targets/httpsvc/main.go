@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/reloadlab/reloadlab/strategies/config"
 	"github.com/reloadlab/reloadlab/strategies/safefile"
 	"github.com/reloadlab/reloadlab/strategies/trigger"
+	"github.com/reloadlab/reloadlab/strategies/trigger/etcdwatch"
 	"github.com/reloadlab/reloadlab/targets/telemetry"
 )
 
@@ -48,13 +50,17 @@ type options struct {
 	eventsKeep      int
 	work            time.Duration
 	reloadBurn      time.Duration
+	etcdEndpoints   string
+	etcdKey         string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("httpsvc", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.config, "config", "", "config file `path` (required)")
+	fs.StringVar(&o.config, "config", "", "config file `path` (required unless the trigger is etcd)")
+	fs.StringVar(&o.etcdEndpoints, "etcd-endpoints", "", "comma-separated etcd client `URLs` (the etcd trigger)")
+	fs.StringVar(&o.etcdKey, "etcd-key", "/reloadlab/config", "etcd `key` holding the config (the etcd trigger)")
 	fs.StringVar(&o.strategy, "strategy", "atomic", "preset `name`")
 	fs.StringVar(&o.store, "store", "", "override the preset's store")
 	fs.StringVar(&o.trigger, "trigger", "", "override the preset's trigger")
@@ -76,8 +82,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if o.config == "" {
-		return o, errors.New("-config is required")
+	if o.config == "" && o.etcdEndpoints == "" {
+		return o, errors.New("-config is required (or -etcd-endpoints for the etcd trigger)")
 	}
 	if o.work < 0 || o.reloadBurn < 0 {
 		return o, errors.New("-work and -reload-burn must not be negative")
@@ -116,8 +122,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	keys, err := requestKeys(o.config, o.keys, o.sizeLimit)
-	if err != nil {
+	etcd := strat.Trigger == etcdwatch.Name
+	if etcd && o.etcdEndpoints == "" {
+		return errors.New("the etcd trigger needs -etcd-endpoints")
+	}
+	if !etcd && o.config == "" {
+		return fmt.Errorf("the %s trigger needs -config", strat.Trigger)
+	}
+	var keys []string
+	source := o.config
+	if etcd {
+		source = "etcd:" + o.etcdKey
+	} else if keys, err = requestKeys(o.config, o.keys, o.sizeLimit); err != nil {
 		return err
 	}
 
@@ -127,7 +143,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	flight := telemetry.NewFlightRecorder(0)
 	defer flight.Stop()
 
-	rel, err := strat.NewReloader(o.config,
+	rel, err := strat.NewReloader(source,
+		strategies.WithEtcd(splitList(o.etcdEndpoints), o.etcdKey),
 		strategies.WithSizeLimit(o.sizeLimit),
 		strategies.WithEventLog(o.eventsKeep),
 		strategies.WithExtraCost(o.reloadBurn),
@@ -163,6 +180,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer rel.Close()
+	if etcd {
+		// The config came from etcd: pick the request keys from what was applied.
+		if keys, err = keysOf(rel, o.keys); err != nil {
+			return err
+		}
+	}
 
 	srv := newServer(strat, rel, keys, sampler, flight)
 	srv.reloadBurn = o.reloadBurn
@@ -195,6 +218,31 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// keysOf picks the request keys from the config a Source-backed Reloader
+// loaded at Start.
+func keysOf(rel *strategies.Reloader, n int) ([]string, error) {
+	src, ok := rel.Source()
+	if !ok {
+		return nil, errors.New("the trigger delivers no config value")
+	}
+	c, err := src.Current()
+	if err != nil {
+		return nil, err
+	}
+	return pickKeys(c.Data, c.Origin, n)
+}
+
 // requestKeys picks n keys spread evenly over the sorted keys of the initial
 // config, so requests touch the whole key space.
 func requestKeys(path string, n int, limit int64) ([]string, error) {
@@ -202,6 +250,12 @@ func requestKeys(path string, n int, limit int64) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return pickKeys(data, path, n)
+}
+
+// pickKeys parses data (from where) and picks n keys spread evenly over
+// its sorted keys.
+func pickKeys(data []byte, path string, n int) ([]string, error) {
 	snap, err := config.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("initial config %s: %w", path, err)

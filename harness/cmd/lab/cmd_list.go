@@ -8,7 +8,6 @@ import (
 
 	"github.com/reloadlab/reloadlab/strategies"
 	"github.com/reloadlab/reloadlab/strategies/store"
-	"github.com/reloadlab/reloadlab/strategies/trigger"
 )
 
 func runList(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,8 +25,8 @@ func runList(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\n", n, store.Describe(n))
 	}
 	fmt.Fprintln(tw, "\nTRIGGER\tDESCRIPTION")
-	for _, n := range trigger.Names() {
-		fmt.Fprintf(tw, "%s\t%s\n", n, trigger.Describe(n))
+	for _, n := range strategies.TriggerNames() {
+		fmt.Fprintf(tw, "%s\t%s\n", n, strategies.DescribeTrigger(n))
 	}
 	return tw.Flush()
 }

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/reloadlab/reloadlab/harness/etcdcluster"
 	"io"
 	"os"
 	"os/signal"
@@ -30,6 +31,7 @@ import (
 )
 
 func main() {
+	etcdcluster.RunMemberIfChild() // this program, re-executed as an etcd member by make fleet and STRATEGY=etcd
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
