@@ -11,6 +11,7 @@ import (
 	"github.com/reloadlab/reloadlab/harness/analysis"
 	"github.com/reloadlab/reloadlab/harness/writepattern"
 	"github.com/reloadlab/reloadlab/strategies"
+	"github.com/reloadlab/reloadlab/strategies/trigger/etcdwatch"
 )
 
 // Defaults of Config.
@@ -72,6 +73,7 @@ type Config struct {
 	Out            string        // results directory (default results/<strategy>)
 	TargetFlags    []string      // extra flags for the target (-poll-interval=…)
 	TargetBinary   string        // a prebuilt target (default: build ./targets/httpsvc)
+	EtcdEndpoints  []string      // the etcd trigger: an existing cluster's client URLs (default: the run starts one member)
 	NoDiagnosis    bool          // skip the diagnosis phase (no traces or profiles)
 	Log            io.Writer     // progress (default io.Discard)
 	CommandLine    string        // how the run was invoked, for plan.json
@@ -238,4 +240,27 @@ func Shared(targetCPUs, loadCPUs []int) bool {
 		}
 	}
 	return false
+}
+
+// etcdPut is the pattern name a run with the etcd trigger records: the
+// config is changed by a put of the key, not by writing a file.
+const etcdPut = "etcd-put"
+
+// usesEtcd reports whether the run's config lives in etcd.
+func (r resolved) usesEtcd() bool { return r.strategy.Trigger == etcdwatch.Name }
+
+// patternName is the change's name in the summaries.
+func (r resolved) patternName() string {
+	if r.usesEtcd() {
+		return etcdPut
+	}
+	return r.pattern.Name
+}
+
+// patternModels says what the change models.
+func (r resolved) patternModels() string {
+	if r.usesEtcd() {
+		return "one etcd Put of the whole config to the watched key (clientv3, from the harness)"
+	}
+	return r.pattern.Models
 }

@@ -62,7 +62,7 @@ func (rn *run) finish(ctx context.Context, final debugapi.ReloadStatus, samples 
 	sum := analysis.Analyze(analysis.Input{Throughput: tp, Latency: lat, Events: events, Writes: writes, Samples: samples, Traces: traces,
 		Sample: analysis.QPSSample, TargetCPUs: final.GOMAXPROCS})
 	s := Summary{
-		Strategy: r.strategy.Name, Store: r.strategy.Store, Trigger: r.strategy.Trigger, Pattern: r.pattern.Name,
+		Strategy: r.strategy.Name, Store: r.strategy.Store, Trigger: r.strategy.Trigger, Pattern: r.patternName(),
 		Keys: r.Keys, KeysPerRequest: r.KeysPerRequest, ReloadEvery: r.ReloadEvery.String(),
 		ConsistentView: final.ConsistentView, GOMAXPROCS: final.GOMAXPROCS, TargetTorn: final.TornRequests, TornCheck: final.TornCheck,
 		TargetCPUs: targetCPUs, LoadCPUs: loadCPUs, SharedCPUs: Shared(targetCPUs, loadCPUs),
@@ -234,7 +234,7 @@ func (rn *run) plan(final debugapi.ReloadStatus, loadCPUs, targetCPUs []int, dia
 	r := rn.r
 	p := plan{
 		Strategy: r.strategy.Name, Preset: r.strategy.Preset, Store: r.strategy.Store, Trigger: r.strategy.Trigger,
-		Pattern: r.pattern.Name, PatternModels: r.pattern.Models, Keys: r.Keys, KeysPerRequest: r.KeysPerRequest,
+		Pattern: r.patternName(), PatternModels: r.patternModels(), Keys: r.Keys, KeysPerRequest: r.KeysPerRequest,
 		ReloadEvery: r.ReloadEvery.String(), Duration: r.Duration.String(), Quick: r.Quick, Workers: r.Workers,
 		Rate: rn.openRate, RateSource: "set with -rate", RateProbes: rn.probes, Phases: rn.timings,
 		RequestWork: r.Work.String(), ReloadBurn: r.ReloadBurn.String(), Mix: r.Mix, Geometry: analysis.DefaultGeometry,

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,7 +105,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := os.Mkdir(cfgDir, 0o755); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	if err := r.pattern.Init(cfgDir, configName, config.Generate(1, r.Keys)); err != nil {
+	var etcd *etcdSource
+	if r.usesEtcd() {
+		if etcd, err = startEtcdSource(ctx, r.EtcdEndpoints, rn.logf); err != nil {
+			return nil, err
+		}
+		defer etcd.Close()
+		if err := etcd.put(ctx, config.Generate(1, r.Keys)); err != nil {
+			return nil, fmt.Errorf("bench: initial config: %w", err)
+		}
+	} else if err := r.pattern.Init(cfgDir, configName, config.Generate(1, r.Keys)); err != nil {
 		return nil, fmt.Errorf("bench: initial config: %w", err)
 	}
 
@@ -128,6 +138,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		"-strategy", r.strategy.Preset, "-store", r.strategy.Store, "-trigger", r.strategy.Trigger,
 		"-keys", strconv.Itoa(r.KeysPerRequest), "-metrics-interval", "10ms", "-events-keep", "8192",
 		"-work", r.Work.String(), "-reload-burn", r.ReloadBurn.String(),
+	}
+	if etcd != nil {
+		args = append(args, "-etcd-endpoints", strings.Join(etcd.endpoints, ","), "-etcd-key", etcd.key)
 	}
 	args = append(args, r.TargetFlags...)
 	rn.logf("starting the target (CPUs %v; load on %v): %s %v", targetCPUs, loadCPUs, filepath.Base(bin), args)
@@ -171,6 +184,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rn.targetStatus = initial
 	rn.writer = newReloadWriter(cfgDir, r.Keys, r.ReloadEvery, r.pattern, r.strategy.Trigger == "signal", rn.proc,
 		config.Generate(1, r.Keys), func(err error) { rn.warn("config write failed: %v", err) })
+	if etcd != nil {
+		rn.writer.put = etcd.put
+	}
 	bg, stopBG := context.WithCancel(ctx)
 	var bgWG sync.WaitGroup
 	bgWG.Add(3)

@@ -36,6 +36,9 @@ type reloadWriter struct {
 	pattern writepattern.Pattern
 	signal  bool // send SIGUSR1 to the target after each write
 	proc    *target.Process
+	// put, when set, replaces the file write: the config lives in a store
+	// (etcd) and each change is one put of the new bytes.
+	put     func(ctx context.Context, data []byte) error
 	onError func(error)
 
 	mu       sync.Mutex
@@ -204,7 +207,12 @@ func (w *reloadWriter) writeOnce(ctx context.Context, phase string, c *content) 
 		pending = append(pending, analysis.Write{Version: cur.version, Kind: cur.kind, Hash: cur.hash, Phase: phase, Start: time.Now()})
 		return cur.data
 	}
-	_, err := w.pattern.Write(ctx, w.dir, configName, next)
+	var err error
+	if w.put != nil {
+		err = w.put(ctx, next())
+	} else {
+		_, err = w.pattern.Write(ctx, w.dir, configName, next)
+	}
 	if err == nil && w.signal {
 		err = w.proc.Signal(syscall.SIGUSR1)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -32,7 +33,8 @@ Write patterns: `+strings.Join(writepattern.Names(), ", "), stderr)
 	var cfg bench.Config
 	fs.StringVar(&cfg.Strategy, "strategy", "atomic", "preset `name`")
 	fs.StringVar(&cfg.Store, "store", "", "override the preset's store ("+strings.Join(store.Names(), ", ")+")")
-	fs.StringVar(&cfg.Trigger, "trigger", "", "override the preset's trigger (fsnotify, dirwatch, poll, pollhash, signal, robust)")
+	fs.StringVar(&cfg.Trigger, "trigger", "", "override the preset's trigger ("+strings.Join(strategies.TriggerNames(), ", ")+")")
+	etcdEndpoints := fs.String("etcd-endpoints", os.Getenv("ETCD"), "the etcd trigger: comma-separated `host:port` list of an existing cluster (default $ETCD; empty: the run starts one member on loopback)")
 	fs.IntVar(&cfg.Keys, "keys", bench.DefaultKeys, "keys in the generated config")
 	fs.IntVar(&cfg.KeysPerRequest, "keys-per-request", bench.DefaultKeysPerRequest, "keys each request reads")
 	fs.DurationVar(&cfg.ReloadEvery, "reload-every", bench.DefaultReloadEvery, "interval between config writes")
@@ -54,6 +56,7 @@ Write patterns: `+strings.Join(writepattern.Names(), ", "), stderr)
 		return err
 	}
 	cfg.TargetFlags = strings.Fields(*targetArgs)
+	cfg.EtcdEndpoints = etcdEndpointList(*etcdEndpoints)
 	if cfg.Work == 0 {
 		cfg.Work = -1 // an explicit 0: no work
 	}
@@ -75,4 +78,20 @@ Write patterns: `+strings.Join(writepattern.Names(), ", "), stderr)
 	}
 	fmt.Fprintf(stdout, "%s\nresults in %s (%.0fs)\n", rep.Summary.Verdict, rep.Dir, time.Since(start).Seconds())
 	return nil
+}
+
+// etcdEndpointList parses "host:port,…" (or full URLs) into client URLs.
+func etcdEndpointList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "://") {
+			f = "http://" + f
+		}
+		out = append(out, f)
+	}
+	return out
 }
