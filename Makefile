@@ -25,7 +25,7 @@ SHARED_CPUS  ?= 0-1
 LAB = go run ./harness/cmd/lab
 quick = $(if $(filter 1 true yes,$(QUICK)),true,false)
 
-.PHONY: test bench micro compare calibrate calibrate-loop utilization compare-shared detect viperenv report reproduce list fuzz
+.PHONY: test bench micro compare calibrate calibrate-loop utilization compare-shared detect fleet viperenv report reproduce list fuzz
 
 ## test: vet, lint the workflows, then every test with the race detector
 test:
@@ -67,6 +67,10 @@ compare-shared:
 ## detect: trigger × write pattern × file system matrix → results/detect
 detect:
 	$(LAB) detect -trials=$(TRIALS) -quick=$(quick)
+
+## fleet: 16 replicas converging from one source (etcd watch, shared dir + robust, polling) at 1k and 10k keys, and etcd faults → results/fleet
+fleet:
+	$(LAB) fleet -quick=$(quick)
 
 ## viperenv: viper's AutomaticEnv against os.Setenv in the article's order and others → results/viperenv
 viperenv:

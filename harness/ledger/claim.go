@@ -75,6 +75,7 @@ func Claims(in *Inputs) []Claim {
 	out := []Claim{claimQPS(in), claimLockTable(in), claimSwitchCost(in), claimSyncMapTable(in), claimDirFS(in), claimPprofTrace(in), claimConfigMapTable(in), claimPprofShare(in)}
 	out = append(out, detectClaims(in.Detect)...)
 	out = append(out, claimViperEnv(in))
+	out = append(out, fleetClaims(in)...)
 	return out
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/reloadlab/reloadlab/harness/calibrate"
 	"github.com/reloadlab/reloadlab/harness/compare"
 	"github.com/reloadlab/reloadlab/harness/detect"
+	"github.com/reloadlab/reloadlab/harness/fleet"
 	"github.com/reloadlab/reloadlab/harness/verdict"
 	"github.com/reloadlab/reloadlab/harness/viperenv"
 )
@@ -37,6 +38,7 @@ type Inputs struct {
 	Plans     map[string]*BenchPlan     // their plan.json, by strategy name
 	ViperEnv  *viperenv.Result          // results/viperenv (make viperenv), or nil
 	Reproduce *verdict.Summary          // results/reproduce/summary.json (make reproduce), or nil
+	Fleet     *fleet.Summary            // results/fleet (make fleet), or nil
 }
 
 // BenchPlan is what the ledger reads of a bench run's plan.json.
@@ -132,6 +134,9 @@ func Load(root string) (*Inputs, error) {
 	}
 	if r := (&verdict.Summary{}); optional(filepath.Join(root, "reproduce", "summary.json"), r) {
 		in.Reproduce = r
+	}
+	if r := (&fleet.Summary{}); optional(filepath.Join(root, "fleet", "summary.json"), r) {
+		in.Fleet = r
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

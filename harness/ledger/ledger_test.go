@@ -428,7 +428,7 @@ func envCases() []ledgerCase {
 // TestJudges drives every judge through each of its branches, missing data
 // included.
 func TestJudges(t *testing.T) {
-	cases := append(append(perfCases(), detectCases()...), envCases()...)
+	cases := append(append(append(perfCases(), detectCases()...), envCases()...), fleetCases()...)
 	for _, tc := range cases {
 		t.Run(tc.id+"/"+tc.name, func(t *testing.T) {
 			c := find(t, Claims(tc.in), tc.id)
@@ -444,7 +444,7 @@ func TestJudges(t *testing.T) {
 // the table above holds inputs giving it at least two different verdicts,
 // one of them for missing data: no row reads the same whatever the data.
 func TestEveryRowsVerdictFollowsItsData(t *testing.T) {
-	cases := append(append(perfCases(), detectCases()...), envCases()...)
+	cases := append(append(append(perfCases(), detectCases()...), envCases()...), fleetCases()...)
 	verdicts := map[string]map[string]bool{}
 	for _, tc := range cases {
 		if verdicts[tc.id] == nil {

@@ -37,7 +37,7 @@ func Markdown(in *Inputs, claims []Claim, vs []verdict.Verdict, verdictsSHA256 s
 
 	b.WriteString("\n## 2. Claims ledger\n\n")
 	counts := ledger.Count(claims)
-	fmt.Fprintf(&b, "Every testable claim of the article (`../shared/seed/000_9eeb539ec6903bf9.txt`), what this lab measured, the command that measured it, and the verdict: *confirmed*, *refuted*, *depends* (on what), or *not reproducible here* (why). P rows come from the load and micro benchmarks, D rows from the detection matrix and its kernel experiments, E rows from smaller experiments. Each verdict is computed from the results by the rule printed under it; the last column holds commentary that no measurement here decides, kept apart from the verdict. %d claims: %d confirmed, %d refuted, %d depend, %d not reproducible here.\n\n",
+	fmt.Fprintf(&b, "Every testable claim of the article (`../shared/seed/000_9eeb539ec6903bf9.txt`), what this lab measured, the command that measured it, and the verdict: *confirmed*, *refuted*, *depends* (on what), or *not reproducible here* (why). P rows come from the load and micro benchmarks, D rows from the detection matrix and its kernel experiments, E rows from smaller experiments, F rows from the fleet (`make fleet`: etcd watch against shared files, and faults). Each verdict is computed from the results by the rule printed under it; the last column holds commentary that no measurement here decides, kept apart from the verdict. %d claims: %d confirmed, %d refuted, %d depend, %d not reproducible here.\n\n",
 		len(claims), counts[ledger.Confirmed], counts[ledger.Refuted], counts[ledger.Depends], counts[ledger.NotReproducible])
 	b.WriteString(mdtable.Header("#", "article", "claim", "measured here", "command", "verdict", "interpretation (not decided by the data)"))
 	for _, c := range claims {
@@ -59,6 +59,7 @@ func Markdown(in *Inputs, claims []Claim, vs []verdict.Verdict, verdictsSHA256 s
 	b.WriteString(detectSection(in))
 	b.WriteString(microSection(in))
 	b.WriteString(sweepSection(in))
+	b.WriteString(fleetSection(in))
 	b.WriteString(benchSection(in))
 
 	b.WriteString("\n## 4. Method and limits\n\n")
@@ -575,7 +576,7 @@ func sweepSection(in *Inputs) string {
 
 func benchSection(in *Inputs) string {
 	var b strings.Builder
-	b.WriteString("\n### 3.5 Single runs\n\n")
+	b.WriteString("\n### 3.6 Single runs\n\n")
 	names := make([]string, 0, len(in.Bench))
 	for n := range in.Bench {
 		names = append(names, n)

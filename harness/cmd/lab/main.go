@@ -60,6 +60,7 @@ func commands() []command {
 		{"compare", "every strategy, repeated and interleaved, with a noise floor → results/compare", runCompare},
 		{"calibrate", "sham reloads of known cost: what the QPS-dip estimator resolves → results/calibrate", runCalibrate},
 		{"viperenv", "viper's AutomaticEnv against os.Setenv in the article's order and others → results/viperenv", runViperEnv},
+		{"fleet", "N replicas converging from one source: etcd watch, a shared directory (robust), polling; etcd faults → results/fleet", runFleet},
 		{"report", "write REPORT.md and results/verdicts.json from the committed results", runReport},
 		{"reproduce", "re-measure quickly and check every verdict in results/verdicts.json", runReproduce},
 		{"detect", "which trigger notices which change on which file system → results/detect", runDetect},
