@@ -117,7 +117,11 @@ func startMemberProc(ctx context.Context, sp memberSpec, timeout time.Duration) 
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self)
+	// -test.run=^$: should the program be a test binary whose TestMain
+	// does not call RunMemberIfChild, it then runs no test and exits,
+	// instead of running the tests again (and starting members again).
+	// RunMemberIfChild returns before any flag is parsed.
+	cmd := exec.Command(self, "-test.run=^$")
 	cmd.Env = append(os.Environ(), ChildEnv+"="+string(js))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()

@@ -64,8 +64,8 @@ type ArticleOutcome struct {
 
 // Line is a one-line summary for progress output.
 func (s *Series) Line() string {
-	return fmt.Sprintf("%s %d keys: convergence p50 %s p99 %s ms, skew p50 %s ms, missed %d, torn %d, reordered %d; CPU idle %.2f ms/s, per update %.1f ms per replica",
-		s.Source, s.Keys, fmtMs(quantile(s.Convergence, 0.5)), fmtMs(quantile(s.Convergence, 0.99)), fmtMs(quantile(s.Skew, 0.5)),
+	return fmt.Sprintf("%s, %d replica(s), %d keys: convergence p50 %s p99 %s ms, skew p50 %s ms, missed %d, torn %d, reordered %d; CPU idle %.2f ms/s, per update %.1f ms per replica",
+		s.Source, s.Replicas, s.Keys, fmtMs(quantile(s.Convergence, 0.5)), fmtMs(quantile(s.Convergence, 0.99)), fmtMs(quantile(s.Skew, 0.5)),
 		s.Missed, s.Torn, s.Reordered, s.CPU.IdleMsPerS, s.CPU.PerUpdateMs)
 }
 

@@ -155,10 +155,20 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	for _, s := range cfg.Sources {
 		sum.Sources[s] = sourceDescription[s]
 	}
+	// One replica alone first (what a source costs with no CPU contention),
+	// at the smallest size; then the fleet at every size.
+	type run struct{ replicas, keys int }
+	runs := []run{}
+	if cfg.Replicas > 1 {
+		runs = append(runs, run{1, cfg.Keys[0]})
+	}
 	for _, keys := range cfg.Keys {
+		runs = append(runs, run{cfg.Replicas, keys})
+	}
+	for _, r := range runs {
 		for _, src := range cfg.Sources {
-			fmt.Fprintf(cfg.Log, "fleet: %s, %d replicas, %d keys, %d updates every ~%v\n", src, cfg.Replicas, keys, cfg.Updates, interval(keys, cfg.Replicas))
-			s, err := runSeries(ctx, cfg, bin, work, src, keys)
+			fmt.Fprintf(cfg.Log, "fleet: %s, %d replica(s), %d keys, %d updates every ~%v\n", src, r.replicas, r.keys, cfg.Updates, interval(r.keys, r.replicas))
+			s, err := runSeries(ctx, cfg, bin, work, src, r.keys, r.replicas)
 			if err != nil {
 				return nil, err
 			}
@@ -183,13 +193,13 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 }
 
 // runSeries measures one source at one size.
-func runSeries(ctx context.Context, cfg Config, bin, work, srcName string, keys int) (*Series, error) {
+func runSeries(ctx context.Context, cfg Config, bin, work, srcName string, keys, replicas int) (*Series, error) {
 	src, err := newSource(ctx, srcName, work, 1, config.Generate(1, keys))
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	reps, err := startReplicas(ctx, bin, cfg.Replicas, src.replicaArgs())
+	reps, err := startReplicas(ctx, bin, replicas, src.replicaArgs())
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +207,7 @@ func runSeries(ctx context.Context, cfg Config, bin, work, srcName string, keys 
 
 	// The article's loop, in this process, on the etcd fleet.
 	var article *strategies.Reloader
-	if src.client != nil {
+	if src.client != nil && replicas == cfg.Replicas {
 		loop, err := newArticleLoop(src.client, config.Generate(1, keys))
 		if err != nil {
 			return nil, err
@@ -224,7 +234,7 @@ func runSeries(ctx context.Context, cfg Config, bin, work, srcName string, keys 
 	}
 	idleDur := time.Since(idleStart)
 
-	every := interval(keys, cfg.Replicas)
+	every := interval(keys, replicas)
 	rng := rand.New(rand.NewPCG(uint64(keys), 42))
 	var ups []Update
 	updStart := time.Now()

@@ -42,7 +42,7 @@ func TestQuickFleet(t *testing.T) {
 	}
 	loaded, err := Load(filepath.Join(out, SummaryJSON))
 	require.NoError(t, err)
-	require.Len(t, loaded.Series, len(SourceNames()))
+	require.Len(t, loaded.Series, 2*len(SourceNames()), "one replica alone, then the fleet, per source")
 	for _, s := range loaded.Series {
 		assert.Len(t, s.Convergence, s.Updates, "%s: every update converged", s.Source)
 		assert.Zero(t, s.Missed, s.Source)

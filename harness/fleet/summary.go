@@ -48,10 +48,16 @@ func Load(path string) (*Summary, error) {
 	return &s, nil
 }
 
-// Find returns the series of source at keys, or nil.
+// Find returns the fleet series (all replicas) of source at keys, or nil.
 func (s *Summary) Find(source string, keys int) *Series {
+	return s.FindN(source, keys, s.Replicas)
+}
+
+// FindN returns the series of source at keys with replicas replicas, or
+// nil.
+func (s *Summary) FindN(source string, keys, replicas int) *Series {
 	for _, x := range s.Series {
-		if x.Source == source && x.Keys == keys {
+		if x.Source == source && x.Keys == keys && x.Replicas == replicas {
 			return x
 		}
 	}
@@ -95,7 +101,7 @@ func (s *Summary) plot(path string) error {
 		for i, v := range xs {
 			pts[i] = plots.XY{X: math.Max(v, 0.01), Y: float64(i+1) / float64(len(xs))}
 		}
-		series = append(series, plots.Series{Name: fmt.Sprintf("%s, %s keys", x.Source, mdtable.Thousands(x.Keys)), Points: pts})
+		series = append(series, plots.Series{Name: fmt.Sprintf("%s, %d replica(s), %s keys", x.Source, x.Replicas, mdtable.Thousands(x.Keys)), Points: pts})
 	}
 	title := fmt.Sprintf("Convergence: change made → all %d replicas serving it (CDF over %d updates)", s.Replicas, s.Updates)
 	return plots.Lines(path, title, "convergence time (ms)", "share of updates converged", series, true)
@@ -115,15 +121,16 @@ func (s *Summary) Markdown() string {
 	for _, n := range names {
 		fmt.Fprintf(&b, "- `%s`: %s.\n", n, s.Sources[n])
 	}
-	fmt.Fprintf(&b, "\nEvery replica is a target process (`targets/httpsvc`), all sharing this machine's %d CPUs with each other, the harness and etcd. %d updates per source and size, one every interval (±20%%), so that no two coalesce by design. Convergence is the time from the change being made (the put or the rename returned) to the last replica's apply, read from the replicas' event logs.\n\n", s.Machine.NumCPU, s.Updates)
-	b.WriteString(mdtable.Header("source", "keys", "interval", "convergence p50 / p99", "skew p50 / p99", "one replica: source delay p50 / p99", "run CPU p50", "waiting p50 / p99", "missed", "torn", "rejected", "reordered", "CPU idle per replica", "CPU per update per replica"))
+	b.WriteString("\nA source is measured first with one replica alone (no contention for CPUs: what the source itself costs), then with the whole fleet.\n")
+	fmt.Fprintf(&b, "\nEvery replica is a target process (`targets/httpsvc`), all sharing this machine's %d CPUs with each other, the harness and etcd. %d updates per source and size, one every interval (±20%%): long enough for every replica to parse each update before the next, so a watch-based source has no reason to coalesce two; content polling every 250 ms can still see two updates in one interval and apply only the second. Convergence is the time from the change being made (the put or the rename returned) to the last replica's apply, read from the replicas' event logs.\n\n", s.Machine.NumCPU, s.Updates)
+	b.WriteString(mdtable.Header("source", "replicas", "keys", "interval", "convergence p50 / p99", "skew p50 / p99", "one replica: source delay p50 / p99", "run CPU p50", "waiting p50 / p99", "missed", "final behind", "torn", "rejected", "reordered", "CPU idle per replica", "CPU per update per replica"))
 	for _, x := range s.Series {
-		b.WriteString(mdtable.Row(x.Source, mdtable.Thousands(x.Keys), mdtable.Millis(x.Interval),
+		b.WriteString(mdtable.Row(x.Source, fmt.Sprint(x.Replicas), mdtable.Thousands(x.Keys), mdtable.Millis(x.Interval),
 			pair(x.Convergence), pair(x.Skew), pair(x.SourceDelay), fmtMs(quantile(x.RunCPU, 0.5))+" ms", pair(x.RunWait),
-			fmt.Sprint(x.Missed), fmt.Sprint(x.Torn), fmt.Sprint(x.Rejected), fmt.Sprint(x.Reordered),
+			fmt.Sprint(x.Missed), fmt.Sprint(x.FinalBehind), fmt.Sprint(x.Torn), fmt.Sprint(x.Rejected), fmt.Sprint(x.Reordered),
 			fmt.Sprintf("%.2f ms/s", x.CPU.IdleMsPerS), fmt.Sprintf("%.1f ms", x.CPU.PerUpdateMs)))
 	}
-	b.WriteString("\nColumns: *convergence* and *skew* are per update (all replicas); *source delay* is per replica and update: change made → the replica's trigger saw it (negative when the replica saw it before the writer's call returned: the rename pattern fsyncs the directory after the rename, and an etcd put returns after watchers may have been sent the event); *run CPU* is the pipeline's own CPU (read, parse, validate, apply; the thread's CPU clock); *waiting* is the rest of the run's wall time (trigger saw it → applied, less run CPU): time runnable without a CPU, since the replicas share the machine's CPUs. *Missed*: (replica, update) pairs never applied; *torn*: applied content no update wrote; *reordered*: an applied run with a lower revision or version than the run before it.\n\n")
+	b.WriteString("\nColumns: *convergence* and *skew* are per update (all replicas); *source delay* is per replica and update: change made → the replica's trigger saw it (negative when the replica saw it before the writer's call returned: the rename pattern fsyncs the directory after the rename, and an etcd put returns after watchers may have been sent the event); *run CPU* is the pipeline's own CPU (read, parse, validate, apply; the thread's CPU clock); *waiting* is the rest of the run's wall time (trigger saw it → applied, less run CPU): time runnable without a CPU, since the replicas share the machine's CPUs. *Missed*: (replica, update) pairs never applied (skipped for a later one, or lost); *final behind*: replicas not serving the last update at the end, which is what a lost update leaves; *torn*: applied content no update wrote; *reordered*: an applied run with a lower revision or version than the run before it.\n\n")
 	if len(s.Series) > 0 {
 		fmt.Fprintf(&b, "CPU: %s.\n\n", s.Series[0].CPU.Note)
 	}

@@ -11,7 +11,12 @@ func fleetCases() []ledgerCase {
 	series := func(keys int, oneMs, p99Ms float64, missed int) *fleet.Series {
 		return &fleet.Series{Source: fleet.SourceEtcd, Keys: keys, Replicas: 16, Updates: 3,
 			Apply: []float64{oneMs, oneMs, oneMs}, Convergence: []float64{p99Ms, p99Ms, p99Ms},
-			SourceDelay: []float64{0.3, 0.3, 0.3}, RunWait: []float64{p99Ms, p99Ms, p99Ms}, RunCPU: []float64{3, 3, 3}, Missed: missed}
+			SourceDelay: []float64{oneMs / 2, oneMs / 2, oneMs / 2}, RunWait: []float64{p99Ms, p99Ms, p99Ms}, RunCPU: []float64{3, 3, 3}, Missed: missed}
+	}
+	solo := func(oneMs float64) *fleet.Series {
+		s := series(1000, oneMs, oneMs, 0)
+		s.Replicas = 1
+		return s
 	}
 	sum := func(ss []*fleet.Series, faults []fleet.Fault, article *fleet.ArticleOutcome) *Inputs {
 		return with(func(in *Inputs) {
@@ -21,15 +26,21 @@ func fleetCases() []ledgerCase {
 			in.Fleet = &fleet.Summary{Replicas: 16, Updates: 3, Series: ss, Faults: faults}
 		})
 	}
-	fast := func() []*fleet.Series { return []*fleet.Series{series(1000, 1, 20, 0), series(10000, 2, 40, 0)} }
-	cpuBound := func() []*fleet.Series { return []*fleet.Series{series(1000, 1, 20, 0), series(10000, 30, 400, 0)} }
-	slow := func() []*fleet.Series { return []*fleet.Series{series(1000, 9, 90, 0), series(10000, 30, 400, 2)} }
+	fast := func() []*fleet.Series {
+		return []*fleet.Series{solo(1), series(1000, 1, 20, 0), series(10000, 2, 40, 0)}
+	}
+	cpuBound := func() []*fleet.Series {
+		return []*fleet.Series{solo(1), series(1000, 1, 20, 0), series(10000, 3, 400, 0)}
+	}
+	slow := func() []*fleet.Series {
+		return []*fleet.Series{solo(9), series(1000, 20, 90, 0), series(10000, 30, 400, 2)}
+	}
 	clean := []fleet.Fault{{Name: "kill-leader"}, {Name: "replica-paused"}}
 	skips := []fleet.Fault{{Name: "kill-leader"}, {Name: "replica-paused", Skipped: 3}}
 	broken := []fleet.Fault{{Name: "kill-leader", Reordered: 1, FinalBehind: 2}, {Name: "replica-paused", Skipped: 3}}
 	reorder := func() []*fleet.Series {
 		s := fast()
-		s[0].Reordered, s[0].Missed = 1, 4
+		s[1].Reordered, s[1].Missed = 1, 4
 		return s
 	}
 	return []ledgerCase{

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/reloadlab/reloadlab/harness/etcdcluster"
+	"github.com/reloadlab/reloadlab/strategies/trigger/etcdwatch"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -129,8 +132,10 @@ var (
 	buildErr  error
 )
 
-// TestMain removes the binary the integration tests built.
+// TestMain removes the binary the integration tests built, and lets this
+// test binary run as an etcd member (the etcd preset's test starts one).
 func TestMain(m *testing.M) {
+	etcdcluster.RunMemberIfChild()
 	code := m.Run()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
@@ -273,8 +278,26 @@ func TestTargetPresets(t *testing.T) {
 		t.Run(preset, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "config.yaml")
-			require.NoError(t, os.WriteFile(path, config.Generate(1, 100), 0o644))
-			tg := startTarget(t, "-config", path, "-strategy", preset, "-poll-interval", "50ms", "-safety-interval", "200ms")
+			change := func(data []byte) { renameIn(t, path, data) }
+			args := []string{"-config", path}
+			if preset == etcdwatch.Name {
+				// The etcd preset reads a key of a real member instead.
+				c, err := etcdcluster.Start(context.Background(), etcdcluster.WithoutFsync())
+				require.NoError(t, err)
+				t.Cleanup(func() { c.Close() })
+				cli, err := c.Client()
+				require.NoError(t, err)
+				t.Cleanup(func() { cli.Close() })
+				change = func(data []byte) {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+					_, err := cli.Put(ctx, "/test/config", string(data))
+					require.NoError(t, err)
+				}
+				args = []string{"-etcd-endpoints", strings.Join(c.Endpoints(), ","), "-etcd-key", "/test/config"}
+			}
+			change(config.Generate(1, 100))
+			tg := startTarget(t, append(args, "-strategy", preset, "-poll-interval", "50ms", "-safety-interval", "200ms")...)
 			poke := func() {
 				if preset == "signal" {
 					require.NoError(t, tg.cmd.Process.Signal(syscall.SIGUSR1))
@@ -285,12 +308,12 @@ func TestTargetPresets(t *testing.T) {
 			assert.Equal(t, int64(1), st.Version)
 			assert.Equal(t, `{"version":1}`, tg.root(t))
 
-			renameIn(t, path, config.Generate(2, 100))
+			change(config.Generate(2, 100))
 			poke()
 			tg.waitStatus(t, "version 2", func(s debugapi.ReloadStatus) bool { return s.Version == 2 })
 			assert.Equal(t, `{"version":2}`, tg.root(t))
 
-			renameIn(t, path, []byte("version: 3\nnested:\n  not: allowed\n"))
+			change([]byte("version: 3\nnested:\n  not: allowed\n"))
 			poke()
 			st = tg.waitStatus(t, "the bad file to be rejected", func(s debugapi.ReloadStatus) bool { return s.Rejected == 1 })
 			assert.Equal(t, int64(2), st.Version, "the old config must keep serving")
