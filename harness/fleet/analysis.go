@@ -181,7 +181,7 @@ func cpuCost(c0, c1, c2 []time.Duration, idle, upd time.Duration, updates int) C
 	perUpd := (ms(updSum)/n - idleRate*upd.Seconds()) / float64(updates)
 	return CPUCost{
 		IdleMsPerS: idleRate, PerUpdateMs: perUpd,
-		Note: fmt.Sprintf("user+system CPU of each replica process from /proc/<pid>/stat (10 ms ticks), averaged over %d replicas: idle over %.1f s with no change; per update over the %d updates (%.1f s), less the idle rate", len(c0), idle.Seconds(), updates, upd.Seconds()),
+		Note: fmt.Sprintf("time on a CPU of each replica process's threads (/proc/<pid>/task/*/schedstat, ns), averaged over %d replicas: idle over %.1f s with no change; per update over the %d updates (%.1f s), less the idle rate", len(c0), idle.Seconds(), updates, upd.Seconds()),
 	}
 }
 

@@ -26,8 +26,10 @@ type Fault struct {
 	// those that never succeeded).
 	Attempted int `json:"attempted"`
 	Failed    int `json:"failed"`
-	// Missed counts (replica, successful update) pairs never applied, less
-	// the versions the fault's subject skipped, which Skipped counts.
+	// Missed counts (replica, successful update) pairs the replicas other
+	// than the fault's subject never applied: each applied a later
+	// revision instead (coalesced: it was cut off while several updates
+	// were made) unless FinalBehind says it ended behind.
 	Missed  int `json:"missed"`
 	Skipped int `json:"skipped"` // intermediate versions the stopped replica never applied (coalesced or compacted away)
 	// Reordered counts applied runs with a revision or version lower than
@@ -169,7 +171,10 @@ func (f *Fault) sentence() string {
 	if f.MaxConvergenceMs > 0 {
 		parts = append(parts, fmt.Sprintf("slowest update converged in %.0f ms", f.MaxConvergenceMs))
 	}
-	parts = append(parts, fmt.Sprintf("%d missed, %d reordered, %d torn", f.Missed, f.Reordered, f.Torn))
+	if f.Missed > 0 {
+		parts = append(parts, fmt.Sprintf("the other replicas skipped %d (replica, update) pair(s) for a later revision", f.Missed))
+	}
+	parts = append(parts, fmt.Sprintf("%d reordered, %d torn", f.Reordered, f.Torn))
 	if f.Skipped > 0 {
 		parts = append(parts, fmt.Sprintf("the stopped replica skipped %d intermediate version(s)", f.Skipped))
 	}

@@ -64,9 +64,43 @@ func stopReplicas(rs []*replica) {
 	wg.Wait()
 }
 
-// cpuTime returns the process's user+system CPU time from /proc (clock
-// ticks of 10 ms).
+// cpuTime returns the CPU time the process's threads have spent on a CPU,
+// in nanoseconds: the sum of the first field of /proc/<pid>/task/*/schedstat
+// (a thread that has exited no longer counts; a Go program's threads
+// rarely exit). Where schedstat is missing it falls back to utime+stime of
+// /proc/<pid>/stat, in 10 ms ticks.
 func cpuTime(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err == nil {
+		var sum time.Duration
+		ok := true
+		for _, t := range tasks {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + t.Name() + "/schedstat")
+			if err != nil {
+				ok = false
+				break
+			}
+			f := strings.Fields(string(b))
+			if len(f) == 0 {
+				ok = false
+				break
+			}
+			ns, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				ok = false
+				break
+			}
+			sum += time.Duration(ns)
+		}
+		if ok {
+			return sum, nil
+		}
+	}
+	return statCPUTime(pid)
+}
+
+// statCPUTime returns utime+stime from /proc/<pid>/stat (10 ms ticks).
+func statCPUTime(pid int) (time.Duration, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, fmt.Errorf("fleet: %w", err)
