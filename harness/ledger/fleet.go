@@ -43,7 +43,7 @@ func ms2(v float64) string { return mdtable.Millis(v) }
 func claimRealTime(in *Inputs) Claim {
 	c := Claim{ID: "F1", Section: "chapter 4.2", Command: cmdFleet,
 		Claim: "An etcd watch gives event-driven, real-time config sync (事件驱动的实时同步), where file watching is tied to the local disk.",
-		Rule: fmt.Sprintf("parts from results/fleet: one replica alone applies a put within %.0f ms (p50); the watch delivers every change to every replica of the fleet within %.0f ms (source delay p99, every size); one part per fleet size: every replica serves the change within %.0f ms (convergence p99); no update is missed. Confirmed when all hold, refuted when none does, depends otherwise; Because separates the source's own delay from waiting for a CPU",
+		Rule: fmt.Sprintf("parts from results/fleet: one replica alone applies a put within %.0f ms (p50); the watch itself delivers each change within %.0f ms (one replica alone: put returned → the trigger saw it, p99); one part per fleet size: every replica serves the change within %.0f ms (convergence p99); no update is missed. Confirmed when all hold, refuted when none does, depends otherwise; Because separates the source's own delay from waiting for a CPU",
 			realTimeOneReplicaMs, realTimeOneReplicaMs, realTimeFleetP99Ms)}
 	f := in.Fleet
 	if f == nil {
@@ -73,15 +73,19 @@ func claimRealTime(in *Inputs) Claim {
 		measured = append(measured, "one replica alone: "+one.why)
 	}
 	parts = append(parts, one)
-	worstSrc, missed := math.Inf(-1), 0
-	var srcWhy []string
+	watch := part{what: "the watch itself delivers each change within " + ms2(realTimeOneReplicaMs)}
+	if solo != nil && len(solo.SourceDelay) > 0 {
+		p99 := fleet.Quantile(solo.SourceDelay, 0.99)
+		watch.known, watch.holds = true, p99 <= realTimeOneReplicaMs
+		watch.why = fmt.Sprintf("put returned → the trigger saw it, one replica alone: p50 %s, p99 %s", ms2(fleet.Quantile(solo.SourceDelay, 0.5)), ms2(p99))
+	}
+	parts = append(parts, watch)
+	missed := 0
 	for _, s := range fleetSeries {
 		p99 := fleet.Quantile(s.Convergence, 0.99)
 		src99 := fleet.Quantile(s.SourceDelay, 0.99)
 		wait99 := fleet.Quantile(s.RunWait, 0.99)
 		cpu50 := fleet.Quantile(s.RunCPU, 0.5)
-		worstSrc = math.Max(worstSrc, src99)
-		srcWhy = append(srcWhy, fmt.Sprintf("%s at %s keys", ms2(src99), mdtable.Thousands(s.Keys)))
 		missed += s.Missed + s.FinalBehind
 		line := fmt.Sprintf("%d replicas, %s keys: convergence p50 %s, p99 %s; per replica source delay p99 %s, run CPU p50 %s, waiting for a CPU p99 %s; missed %d",
 			s.Replicas, mdtable.Thousands(s.Keys), ms2(fleet.Quantile(s.Convergence, 0.5)), ms2(p99), ms2(src99), ms2(cpu50), ms2(wait99), s.Missed)
@@ -97,17 +101,15 @@ func claimRealTime(in *Inputs) Claim {
 			pt.why = "p99 " + ms2(p99)
 			if !pt.holds {
 				if wait99 > src99 {
-					pt.why += fmt.Sprintf(": the replicas wait for CPUs (waiting p99 %s, %d replicas on %d CPUs, run CPU p50 %s each), not for etcd (source delay p99 %s)", ms2(wait99), s.Replicas, f.Machine.NumCPU, ms2(cpu50), ms2(src99))
+					pt.why += fmt.Sprintf(": the replicas wait for CPUs (waiting p99 %s, %d replicas on %d CPUs, run CPU p50 %s each) more than for the change to reach them (source delay p99 %s, itself slowed by the same contention)", ms2(wait99), s.Replicas, f.Machine.NumCPU, ms2(cpu50), ms2(src99))
 				} else {
-					pt.why += fmt.Sprintf(": the delay is the source's (source delay p99 %s, waiting p99 %s)", ms2(src99), ms2(wait99))
+					pt.why += fmt.Sprintf(": the change takes longer to reach the replicas (source delay p99 %s) than they wait for a CPU (p99 %s)", ms2(src99), ms2(wait99))
 				}
 			}
 		}
 		parts = append(parts, pt)
 	}
-	parts = append(parts,
-		part{what: "the watch delivers every change within " + ms2(realTimeOneReplicaMs), known: !math.IsInf(worstSrc, -1) && !math.IsNaN(worstSrc), holds: worstSrc <= realTimeOneReplicaMs, why: "source delay p99 " + strings.Join(srcWhy, ", ")},
-		part{what: "no update missed", known: true, holds: missed == 0, why: fmt.Sprintf("%d missed", missed)})
+	parts = append(parts, part{what: "no update missed", known: true, holds: missed == 0, why: fmt.Sprintf("%d missed", missed)})
 	c.Measured = strings.Join(measured, ". ") + "."
 	c.decide(parts...)
 	c.Interpretation = "a watch delivers a change in about a millisecond on loopback; what a fleet then waits for is each replica's own parse and validation, which contend for the same CPUs when replicas share a machine. A shared directory watched with inotify is as fast on one machine; polling is bounded by its interval"

@@ -43,3 +43,48 @@ func fleetSection(in *Inputs) string {
 	}
 	return b.String()
 }
+
+// fleetVerdict is §1's paragraph on the config source, from results/fleet.
+func fleetVerdict(in *Inputs) string {
+	f := in.Fleet
+	if f == nil || len(f.Series) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n**Source.** %d replicas on this machine's %d CPUs, fed the same updates from one source (`make fleet`):\n\n", f.Replicas, f.Machine.NumCPU)
+	sizes := map[int]bool{}
+	var order []int
+	for _, s := range f.Series {
+		if s.Replicas == f.Replicas && !sizes[s.Keys] {
+			sizes[s.Keys] = true
+			order = append(order, s.Keys)
+		}
+	}
+	for _, k := range order {
+		var parts []string
+		best, bestP := "", 0.0
+		for _, n := range fleet.SourceNames() {
+			s := f.Find(n, k)
+			if s == nil {
+				continue
+			}
+			p99 := fleet.Quantile(s.Convergence, 0.99)
+			parts = append(parts, fmt.Sprintf("`%s` %s (source delay p99 %s, waiting for a CPU p99 %s, %d final behind)", n, mdtable.Millis(p99), mdtable.Millis(fleet.Quantile(s.SourceDelay, 0.99)), mdtable.Millis(fleet.Quantile(s.RunWait, 0.99)), s.FinalBehind))
+			if best == "" || p99 < bestP {
+				best, bestP = n, p99
+			}
+		}
+		fmt.Fprintf(&b, "- %s keys, convergence p99: %s; lowest: `%s`.\n", mdtable.Thousands(k), strings.Join(parts, "; "), best)
+	}
+	if len(f.Faults) > 0 {
+		ok, reordered := 0, 0
+		for _, x := range f.Faults {
+			if x.FinalBehind == 0 {
+				ok++
+			}
+			reordered += x.Reordered
+		}
+		fmt.Fprintf(&b, "\nUnder %d faults on three etcd members (leader killed, etcd down, compaction while a replica was stopped or cut off, a replica paused), every replica ended on the last revision in %d, and %d applied revision(s) went back (ledger F2).\n", len(f.Faults), ok, reordered)
+	}
+	return b.String()
+}

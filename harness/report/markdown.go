@@ -34,6 +34,7 @@ func Markdown(in *Inputs, claims []Claim, vs []verdict.Verdict, verdictsSHA256 s
 
 	b.WriteString("## 1. Verdict\n\n")
 	b.WriteString(verdictSection(in))
+	b.WriteString(fleetVerdict(in))
 
 	b.WriteString("\n## 2. Claims ledger\n\n")
 	counts := ledger.Count(claims)
