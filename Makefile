@@ -21,11 +21,18 @@ RELOAD_BURN  ?= 0s
 TARGET_CPUS  ?=
 LOAD_CPUS    ?=
 SHARED_CPUS  ?= 0-1
+# A remote target (make bench TARGET_URL=http://host:port/ RELOAD_URL=… or RELOAD_CMD=…);
+# RELOAD_CMD reaches the lab through the environment, so it may hold any quoting.
+TARGET_URL     ?=
+RELOAD_CMD     ?=
+RELOAD_URL     ?=
+RELOAD_SIGNAL  ?=
+VERSION_HEADER ?= X-Config-Version
 
 LAB = go run ./harness/cmd/lab
 quick = $(if $(filter 1 true yes,$(QUICK)),true,false)
 
-.PHONY: test bench micro compare calibrate calibrate-loop utilization compare-shared detect fleet viperenv report reproduce list fuzz
+.PHONY: test bench anchors micro compare calibrate calibrate-loop utilization compare-shared detect fleet viperenv report reproduce list fuzz
 
 ## test: vet, lint the workflows, then every test with the race detector
 test:
@@ -40,7 +47,13 @@ bench:
 	$(LAB) bench -strategy=$(STRATEGY) -store=$(STORE) -trigger=$(TRIGGER) -keys=$(KEYS) \
 		-reload-every=$(RELOAD_EVERY) -pattern=$(PATTERN) -rate=$(RATE) -duration=$(DURATION) \
 		-utilization=$(UTIL) -work=$(WORK) -reload-burn=$(RELOAD_BURN) \
-		-target-cpus=$(TARGET_CPUS) -load-cpus=$(LOAD_CPUS) -out=$(OUT) -quick=$(quick)
+		-target-cpus=$(TARGET_CPUS) -load-cpus=$(LOAD_CPUS) -out=$(OUT) -quick=$(quick) \
+		-target-url=$(TARGET_URL) -reload-cmd="$$RELOAD_CMD" -reload-url=$(RELOAD_URL) -reload-signal=$(RELOAD_SIGNAL) \
+		-version-header=$(VERSION_HEADER)
+
+## anchors: install nginx and build Caddy for STRATEGY=nginx|caddy (says why not, and exits 0, where it cannot)
+anchors:
+	$(LAB) anchors
 
 ## compare: every preset, repeated and interleaved, with an A/A noise floor → results/compare
 compare:

@@ -155,12 +155,24 @@ func BuildCaddy(ctx context.Context, cacheDir string, log io.Writer) (string, er
 	return bin, nil
 }
 
+// CaddyCached returns the cached Caddy binary in cacheDir ("" for
+// DefaultCaddyCache) and true when it exists and reports CaddyVersion, so
+// BuildCaddy would reuse it without building.
+func CaddyCached(ctx context.Context, cacheDir string) (string, bool) {
+	if cacheDir == "" {
+		var err error
+		if cacheDir, err = DefaultCaddyCache(); err != nil {
+			return "", false
+		}
+	}
+	bin := filepath.Join(cacheDir, "caddy")
+	return bin, isFile(bin) && caddyBinaryVersion(ctx, bin) == CaddyVersion
+}
+
 // caddyAvailable returns "" when a cached Caddy exists or can be built.
 func caddyAvailable(ctx context.Context) string {
-	if cache, err := DefaultCaddyCache(); err == nil {
-		if bin := filepath.Join(cache, "caddy"); isFile(bin) && caddyBinaryVersion(ctx, bin) == CaddyVersion {
-			return ""
-		}
+	if _, ok := CaddyCached(ctx, ""); ok {
+		return ""
 	}
 	if _, err := tools.Go(); err != nil {
 		return "no cached caddy and " + err.Error()

@@ -140,6 +140,7 @@ type Nginx struct {
 	user      string   // the user directive's argument, "" when not root
 	tempPaths []string // modules compiled in whose temp path must be moved
 	conf      string
+	cpus      []int // the master's CPUs; `nginx -t` runs on them too
 
 	mu      sync.Mutex // serialises Reload
 	version int64
@@ -154,7 +155,7 @@ func StartNginx(ctx context.Context, opts Options) (*Nginx, error) {
 			return nil, err
 		}
 	}
-	n := &Nginx{bin: bin, version: opts.InitialVersion}
+	n := &Nginx{bin: bin, version: opts.InitialVersion, cpus: opts.CPUs}
 	var err error
 	if n.tempPaths, err = nginxTempModules(ctx, bin); err != nil {
 		return nil, err
@@ -241,10 +242,18 @@ func (n *Nginx) writeChecked(ctx context.Context, dir string, version int64, bro
 	if err := os.WriteFile(next, n.config(dir, version, broken), 0o644); err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
-	out, err := exec.CommandContext(ctx, n.bin, "-t", "-q", "-p", dir+"/", "-c", next, "-e", "stderr").CombinedOutput()
+	// The check is part of nginx's reload: it runs on nginx's CPUs, not on
+	// the caller's (the lab's load generator).
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, n.bin, "-t", "-q", "-p", dir+"/", "-c", next, "-e", "stderr")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := withAffinity(n.cpus, cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if err != nil {
 		os.Remove(next)
-		return fmt.Errorf("nginx -t rejected the config for version %d: %w\n%s", version, err, bytes.TrimSpace(out))
+		return fmt.Errorf("nginx -t rejected the config for version %d: %w\n%s", version, err, bytes.TrimSpace(out.Bytes()))
 	}
 	if err := os.Rename(next, n.conf); err != nil {
 		return fmt.Errorf("put config in place: %w", err)

@@ -6,9 +6,12 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/target"
 	"github.com/reloadlab/reloadlab/harness/writepattern"
 	"github.com/reloadlab/reloadlab/strategies"
 	"github.com/reloadlab/reloadlab/strategies/trigger/etcdwatch"
@@ -77,6 +80,17 @@ type Config struct {
 	NoDiagnosis    bool          // skip the diagnosis phase (no traces or profiles)
 	Log            io.Writer     // progress (default io.Discard)
 	CommandLine    string        // how the run was invoked, for plan.json
+
+	// An external target (see External): a Strategy naming an anchor
+	// (nginx, caddy), or a TargetURL with one reload hook.
+	TargetURL         string        // bench the service already running at this URL (a remote target; the run is named "remote")
+	ReloadCmd         string        // remote: shell command run for each change ({version} and $RELOADLAB_VERSION: the new version)
+	ReloadURL         string        // remote: URL POSTed for each change (body {"version":N})
+	ReloadSignal      string        // remote: PID:SIG sent for each change
+	ReloadFile        string        // remote: file rewritten for each change with ReloadFileContent
+	ReloadFileContent string        // remote: the file's content ({version}: the new version; default "{version}\n")
+	VersionHeader     string        // the response header naming the served version (default X-Config-Version)
+	ProbeEvery        time.Duration // external: the keep-alive probe's pace (default target.DefaultProbeEvery)
 }
 
 // phaseSpec is one phase of the plan.
@@ -93,33 +107,49 @@ type resolved struct {
 	strategy strategies.Strategy
 	pattern  writepattern.Pattern
 	phases   []phaseSpec
+	ext      string // target.KindAnchor or target.KindRemote for an external target, "" for httpsvc
 }
 
 // resolve validates cfg and fills in defaults. Every name is checked here,
 // before anything starts.
 func resolve(cfg Config) (resolved, error) {
+	ext, err := externalKind(&cfg)
+	if err != nil {
+		return resolved{}, err
+	}
 	if cfg.Strategy == "" {
 		cfg.Strategy = "atomic"
 	}
-	s, err := strategies.Resolve(cfg.Strategy, cfg.Store, cfg.Trigger)
-	if err != nil {
-		return resolved{}, err
-	}
-	if cfg.Pattern == "" {
-		cfg.Pattern = DefaultPattern
-	}
-	p, err := writepattern.Lookup(cfg.Pattern)
-	if err != nil {
-		return resolved{}, err
-	}
-	if err := p.Available(); err != nil {
-		return resolved{}, err
-	}
-	if !p.ChangesContent {
-		return resolved{}, fmt.Errorf("bench: write pattern %q does not change the content, so nothing would reload", p.Name)
-	}
-	if p.Shape != "" {
-		return resolved{}, fmt.Errorf("bench: write pattern %q is a deployment shape (%s): the bench target reads the file the writer saves, so the shape would not be what is measured; use it with `make detect`", p.Name, p.Shape)
+	var s strategies.Strategy
+	var p writepattern.Pattern
+	if ext != "" {
+		s = externalStrategy(cfg, ext)
+		if cfg.Mix, err = externalMix(cfg.Mix); err != nil {
+			return resolved{}, err
+		}
+		cfg.NoDiagnosis = true // no traces, profiles or goroutine profiles from a process the lab did not build
+	} else {
+		if !slices.Contains(strategies.Names(), cfg.Strategy) {
+			return resolved{}, fmt.Errorf("bench: unknown strategy %q (valid: %s)", cfg.Strategy, strings.Join(StrategyNames(), ", "))
+		}
+		if s, err = strategies.Resolve(cfg.Strategy, cfg.Store, cfg.Trigger); err != nil {
+			return resolved{}, err
+		}
+		if cfg.Pattern == "" {
+			cfg.Pattern = DefaultPattern
+		}
+		if p, err = writepattern.Lookup(cfg.Pattern); err != nil {
+			return resolved{}, err
+		}
+		if err := p.Available(); err != nil {
+			return resolved{}, err
+		}
+		if !p.ChangesContent {
+			return resolved{}, fmt.Errorf("bench: write pattern %q does not change the content, so nothing would reload", p.Name)
+		}
+		if p.Shape != "" {
+			return resolved{}, fmt.Errorf("bench: write pattern %q is a deployment shape (%s): the bench target reads the file the writer saves, so the shape would not be what is measured; use it with `make detect`", p.Name, p.Shape)
+		}
 	}
 	if cfg.Keys == 0 {
 		cfg.Keys = DefaultKeys
@@ -183,7 +213,11 @@ func resolve(cfg Config) (resolved, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	if err := checkCPUs(cfg.TargetCPUs, cfg.LoadCPUs); err != nil {
+	if ext == target.KindRemote {
+		if err := checkCPUs(cfg.LoadCPUs, cfg.LoadCPUs); err != nil { // the load generator's alone
+			return resolved{}, err
+		}
+	} else if err := checkCPUs(cfg.TargetCPUs, cfg.LoadCPUs); err != nil {
 		return resolved{}, err
 	}
 	if cfg.Fractions == (Fractions{}) {
@@ -195,7 +229,7 @@ func resolve(cfg Config) (resolved, error) {
 	}
 	d := float64(cfg.Duration)
 	reloads := []string{analysis.KindReload}
-	r := resolved{Config: cfg, strategy: s, pattern: p}
+	r := resolved{Config: cfg, strategy: s, pattern: p, ext: ext}
 	add := func(name string, frac float64, open bool, mix []string) {
 		if frac > 0 {
 			r.phases = append(r.phases, phaseSpec{Name: name, Duration: time.Duration(frac * d), Open: open, Mix: mix})
@@ -251,6 +285,9 @@ func (r resolved) usesEtcd() bool { return r.strategy.Trigger == etcdwatch.Name 
 
 // patternName is the change's name in the summaries.
 func (r resolved) patternName() string {
+	if r.ext != "" {
+		return r.strategy.Trigger
+	}
 	if r.usesEtcd() {
 		return etcdPut
 	}
@@ -259,6 +296,9 @@ func (r resolved) patternName() string {
 
 // patternModels says what the change models.
 func (r resolved) patternModels() string {
+	if r.ext != "" {
+		return r.strategy.Description
+	}
 	if r.usesEtcd() {
 		return "one etcd Put of the whole config to the watched key (clientv3, from the harness)"
 	}

@@ -43,6 +43,30 @@
 // trigger the harness sends SIGUSR1 after each write, as an operator or a
 // sidecar would.
 //
+// # External targets
+//
+// A Strategy naming an anchor (nginx, caddy: package anchors) or a
+// TargetURL with one reload hook runs an external target instead
+// (target.External): a server the harness starts pinned to the target's
+// CPUs, or a service already running elsewhere. The harness changes it
+// every ReloadEvery (its own reload: nginx -t and SIGHUP, Caddy's /load,
+// or the remote hook) and a probe separate from the load
+// (target.StartProbe) reads the version header of its responses, so each
+// change gets the times of its first new-version and last old-version
+// response (ChangeTiming). Reload windows are the harness's own: [change
+// issued − Lead, first new-version response + Tail] of the geometry the
+// lab's target uses, and the dip, latency in windows, failed requests and
+// plots are computed from them as for httpsvc. Only the warm-up,
+// throughput (reloads only: the controls need the lab's pipeline) and
+// latency phases run. What cannot be captured from outside — traces,
+// profiles, runtime/metrics, the pipeline's per-stage CPU and reload
+// events, torn requests — is listed in Summary.NotAvailable and written as
+// null in summary.json, never as zeros.
+//
+// Every run, the lab's target too, counts the load generator's failed
+// requests by class (target.ClassifyError: reset, EOF, refused, timeout,
+// error status) overall and in reload windows (RequestErrors).
+//
 // # Failure behaviour
 //
 // Results are written to a staging directory beside the destination and

@@ -38,10 +38,16 @@ type Summary struct {
 	TargetTorn     uint64           `json:"target_torn_requests"` // the target's own counter, all phases
 	TornCheck      string           `json:"torn_check"`
 	Results        analysis.Summary `json:"results"`
-	Verdict        string           `json:"verdict"`
-	Notes          []string         `json:"notes"`
-	Warnings       []string         `json:"warnings,omitempty"`
-	Made           string           `json:"made_by"`
+	Errors         RequestErrors    `json:"request_errors"` // failed requests as the load generator saw them
+	// External is what an external target's run measured from outside
+	// (nil for the lab's own target); NotAvailable lists what it could
+	// not, and the fields of summary.json that are null for that reason.
+	External     *ExternalSummary `json:"external,omitempty"`
+	NotAvailable []string         `json:"not_available,omitempty"`
+	Verdict      string           `json:"verdict"`
+	Notes        []string         `json:"notes"`
+	Warnings     []string         `json:"warnings,omitempty"`
+	Made         string           `json:"made_by"`
 }
 
 // finish analyses the run and writes every output into the stage.
@@ -69,6 +75,9 @@ func (rn *run) finish(ctx context.Context, final debugapi.ReloadStatus, samples 
 		RequestWork: final.RequestWork, ReloadBurn: final.ReloadExtraCost, Goroutines: SummarizeGoroutines(rn.goroutines),
 		Results: sum, Made: r.CommandLine,
 	}
+	shots, _ := analysis.MatchShots(writes, events)
+	s.Errors = countErrors([]*load.Result{tp, lat}, shotWindows(shots, analysis.DefaultGeometry),
+		"[pipeline start − 10 ms, pipeline end + 40 ms] of every reload the target ran (its own event log), throughput and latency phases")
 	s.Verdict, s.Notes = verdict(s)
 	s.Warnings = rn.warnings
 
@@ -228,6 +237,7 @@ type plan struct {
 	CommandLine    string              `json:"command_line"`
 	Files          map[string][]string `json:"files"`
 	Started        time.Time           `json:"started"`
+	External       map[string]any      `json:"external,omitempty"` // an external target: what it is and how it was changed
 }
 
 func (rn *run) plan(final debugapi.ReloadStatus, loadCPUs, targetCPUs []int, diag *diagnosis) plan {
@@ -294,6 +304,7 @@ func verdict(s Summary) (string, []string) {
 	} else {
 		b.WriteString("; no torn requests")
 	}
+	b.WriteString(errorsClause(s.Errors))
 	b.WriteString(".")
 
 	if rk != nil && rk.N > 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -66,13 +67,42 @@ func metrics(s Summary) []benchMetric {
 		{"steady-sched-wait-p99-ns", "lower", r.SchedWait.Steady.P99Us * 1e3},
 		{"traced-lock-blocked-goroutines", "lower", tracedBlocked(r.Traces)},
 	}
+	out = append(out,
+		benchMetric{"reload-window-failed-requests", "lower", float64(s.Errors.WindowFailed)},
+		benchMetric{"reload-window-conn-resets", "lower", float64(s.Errors.WindowConnectionResets)},
+	)
+	if es := s.External; es != nil {
+		out = append(out, benchMetric{"change-to-first-new-p50-ns", "lower", quantile(es.FirstNewMs, es.FirstNewMs.P50) * 1e6},
+			benchMetric{"change-to-first-new-p99-ns", "lower", quantile(es.FirstNewMs, es.FirstNewMs.P99) * 1e6},
+			benchMetric{"change-to-last-old-p50-ns", "lower", quantile(es.LastOldMs, es.LastOldMs.P50) * 1e6},
+			benchMetric{"change-to-last-old-max-ns", "lower", quantile(es.LastOldMs, es.LastOldMs.Max) * 1e6})
+	}
 	kept := out[:0]
 	for _, m := range out {
+		if s.External != nil && internalUnits[m.unit] {
+			continue // the lab's own target's telemetry: not available
+		}
 		if !math.IsNaN(m.value) && !math.IsInf(m.value, 0) {
 			kept = append(kept, m)
 		}
 	}
 	return kept
+}
+
+// internalUnits are bench.txt units only the lab's own target reports.
+var internalUnits = map[string]bool{
+	"predicted-dip-pp": true, "torn-requests": true, "apply-p50-ns": true, "apply-max-ns": true, "detect-p50-ns": true, "detect-p99-ns": true,
+	"reload-gc-pause-ns/s": true, "reload-gc-pause-max-ns": true, "steady-gc-pause-ns/s": true, "reload-mutex-wait-ns/s": true,
+	"steady-mutex-wait-ns/s": true, "reload-in-lock-share": true, "reload-waiting-mean-goroutines": true,
+	"reload-sched-wait-p99-ns": true, "steady-sched-wait-p99-ns": true, "traced-lock-blocked-goroutines": true,
+}
+
+// quantile returns v, or NaN when q holds no values.
+func quantile(q analysis.Quantiles, v float64) float64 {
+	if q.N == 0 {
+		return math.NaN()
+	}
+	return v
 }
 
 // tracedBlocked is the mean number of lock-blocked goroutines per trace
@@ -105,10 +135,14 @@ func writeBenchfmt(path string, s Summary) error {
 		}
 	}
 	res := &benchfmt.Result{Name: benchfmt.Name("Reload/strategy=" + s.Strategy), Iters: max(1, s.Results.Throughput.Requests)}
-	for _, kv := range [][2]string{
+	cfg := [][2]string{
 		{"strategy", s.Strategy}, {"store", s.Store}, {"trigger", s.Trigger}, {"pattern", s.Pattern},
 		{"keys", fmt.Sprint(s.Keys)}, {"reload-every", s.ReloadEvery},
-	} {
+	}
+	if s.External != nil { // no keys: the external target's own config
+		cfg = slices.DeleteFunc(cfg, func(kv [2]string) bool { return kv[0] == "keys" })
+	}
+	for _, kv := range cfg {
 		res.Config = append(res.Config, benchfmt.Config{Key: kv[0], Value: []byte(kv[1]), File: true})
 	}
 	for _, m := range ms {
@@ -198,6 +232,29 @@ func writePlots(dir string, s Summary, se analysis.Series, goroutines []Goroutin
 	})
 }
 
+// writeExternalPlots draws the figures an external target's run has data
+// for: throughput and latency (changes marked).
+func writeExternalPlots(dir string, s Summary, se analysis.Series) error {
+	xy := func(ps []analysis.Point) []plots.XY {
+		out := make([]plots.XY, len(ps))
+		for i, p := range ps {
+			out[i] = plots.XY{X: p.X, Y: p.Y}
+		}
+		return out
+	}
+	tl := func(title string) plots.Timeline {
+		t := plots.Timeline{Title: fmt.Sprintf("%s (external) — %s (changes marked)", s.Strategy, title), Reloads: se.Reloads, XLabel: "time since the throughput phase began (s)"}
+		for _, p := range se.PhaseBounds {
+			t.Phases = append(t.Phases, plots.Phase{Name: p.Name, Start: p.Start, End: p.End})
+		}
+		return t
+	}
+	if err := plots.Latency(filepath.Join(dir, "latency.png"), tl("request latency"), xy(se.Requests), xy(se.P50), xy(se.P99)); err != nil {
+		return err
+	}
+	return plots.Throughput(filepath.Join(dir, "throughput.png"), tl("completed requests per 100 ms bin"), xy(se.Throughput))
+}
+
 // summaryMarkdown is summary.md: one screen saying what the figures say.
 func summaryMarkdown(s Summary, timings []phaseTiming, diag *diagnosis) string {
 	r := s.Results
@@ -244,6 +301,7 @@ func summaryMarkdown(s Summary, timings []phaseTiming, diag *diagnosis) string {
 	fmt.Fprintf(&b, "| torn requests | %d | %d (target counter, all phases: %d, %s) |\n\n", r.Torn.InWindow, r.Torn.Steady, s.TargetTorn, s.TornCheck)
 	fmt.Fprintf(&b, "Reloads in the measured phases: %d written, %d applied, %d rejected, %d never applied; controls %v. Detection (write finished → applied) p50 %.1f ms, p99 %.1f ms; apply p50 %.1f µs, max %.1f µs.\n\n",
 		r.Reloads.Written, r.Reloads.Applied, r.Reloads.Rejected, r.Reloads.NotApplied, r.Reloads.Controls, r.Reloads.DetectionMs.P50, r.Reloads.DetectionMs.P99, r.Reloads.ApplyUs.P50, r.Reloads.ApplyUs.Max)
+	errorTable(&b, s.Errors)
 	if g := s.Goroutines; g.Profiles > 0 {
 		fmt.Fprintf(&b, "Goroutine profiles (goroutines phase): %d taken, %d during a reload (%d during a parse inside the store's lock); share of goroutines in a lock: %s during reloads, %s otherwise; peak %d goroutines (%.0f%%).\n\n",
 			g.Profiles, g.DuringReload, g.DuringParse, pctEst(g.ShareDuringReload), pctEst(g.ShareSteady), g.MaxInLock, 100*g.MaxShare)

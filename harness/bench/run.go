@@ -61,6 +61,8 @@ type run struct {
 	start        time.Time
 	warnings     []string
 	wmu          sync.Mutex
+	url          string  // what the load GETs
+	ext          *extRun // an external target's state (nil for httpsvc)
 }
 
 type phaseTiming struct {
@@ -101,6 +103,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	defer os.RemoveAll(work)
+	if r.ext != "" {
+		return rn.runExternal(ctx, work)
+	}
 	cfgDir := filepath.Join(work, "config")
 	if err := os.Mkdir(cfgDir, 0o755); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
@@ -149,6 +154,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rn.client = rn.proc.Client()
+	rn.url = rn.proc.Base + "/"
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -266,8 +272,10 @@ func (rn *run) runPhase(ctx context.Context, spec phaseSpec, diag *diagnosis) er
 	}
 	began := time.Now()
 	rn.writer.setPhase(spec.Name, spec.Mix, began)
-	res, err := load.Run(ctx, rn.proc.Base+"/", ph, &rn.done)
+	rn.extPhase(spec.Name, true)
+	res, err := load.Run(ctx, rn.url, ph, &rn.done)
 	rn.writer.pause()
+	rn.extPhase(spec.Name, false)
 	if profiler != nil {
 		samples, perr := profiler.stop()
 		rn.goroutines = samples
@@ -406,7 +414,7 @@ func (rn *run) probeRate(ctx context.Context, phase time.Duration) (int, error) 
 }
 
 func (rn *run) probe(ctx context.Context, rate int, dur, limit time.Duration) (rateProbe, error) {
-	res, err := load.Run(ctx, rn.proc.Base+"/", load.Phase{Name: "rate-probe", Duration: dur, Rate: rate}, &rn.done)
+	res, err := load.Run(ctx, rn.url, load.Phase{Name: "rate-probe", Duration: dur, Rate: rate}, &rn.done)
 	if err != nil {
 		return rateProbe{}, err
 	}
@@ -615,8 +623,14 @@ func (rn *run) progress(ctx context.Context) {
 		case <-t.C:
 			done := rn.done.Load()
 			phase, since := rn.writerPhase()
-			applied, rejected := rn.events.counts()
 			elapsed := time.Since(rn.start)
+			if rn.ext != nil {
+				fmt.Fprintf(rn.r.Log, "bench %s: %-10s %5.1fs  run %3.0fs (phases %.0fs)  %7.0f req/s  changes: %d made, version %d served\n",
+					rn.r.strategy.Name, phase, since.Seconds(), elapsed.Seconds(), total.Seconds(), float64(done-last), len(rn.writer.log()), rn.ext.probe.Latest())
+				last = done
+				continue
+			}
+			applied, rejected := rn.events.counts()
 			fmt.Fprintf(rn.r.Log, "bench %s: %-10s %5.1fs  run %3.0fs (phases %.0fs)  %7.0f req/s  reloads: %d applied, %d rejected\n",
 				rn.r.strategy.Name, phase, since.Seconds(), elapsed.Seconds(), total.Seconds(), float64(done-last), applied, rejected)
 			last = done

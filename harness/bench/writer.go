@@ -38,7 +38,10 @@ type reloadWriter struct {
 	proc    *target.Process
 	// put, when set, replaces the file write: the config lives in a store
 	// (etcd) and each change is one put of the new bytes.
-	put     func(ctx context.Context, data []byte) error
+	put func(ctx context.Context, data []byte) error
+	// change, when set, replaces the write altogether: an external target
+	// is asked to serve the version (its config is not the lab's file).
+	change  func(ctx context.Context, version int64) error
 	onError func(error)
 
 	mu       sync.Mutex
@@ -116,6 +119,10 @@ func (w *reloadWriter) prepare(kind string) *content {
 	serving := w.serving
 	w.mu.Unlock()
 	c := &content{kind: kind}
+	if w.change != nil { // an external target: only reloads, no bytes
+		c.kind, c.version = analysis.KindReload, v+1
+		return c
+	}
 	switch kind {
 	case analysis.KindIdentical:
 		c.data, c.version = serving, v
@@ -208,7 +215,10 @@ func (w *reloadWriter) writeOnce(ctx context.Context, phase string, c *content) 
 		return cur.data
 	}
 	var err error
-	if w.put != nil {
+	if w.change != nil {
+		next()
+		err = w.change(ctx, c.version)
+	} else if w.put != nil {
 		err = w.put(ctx, next())
 	} else {
 		_, err = w.pattern.Write(ctx, w.dir, configName, next)

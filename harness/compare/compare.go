@@ -107,11 +107,12 @@ type MetricInfo struct {
 
 // Point is the comparison at one sweep value.
 type Point struct {
-	Value   string                     `json:"value,omitempty"` // the swept value
-	Order   [][]string                 `json:"order"`           // the run order of each round
-	Metrics map[string]*MetricResult   `json:"metrics"`         // by Metric.Name
-	Dip     *DipComparison             `json:"dip"`             // every round's reloads pooled, closed model at saturation
-	OpenDip *DipComparison             `json:"open_dip"`        // the same in the open-model phase, at the fixed rate
+	Value   string                     `json:"value,omitempty"`   // the swept value
+	Order   [][]string                 `json:"order"`             // the run order of each round
+	Metrics map[string]*MetricResult   `json:"metrics"`           // by Metric.Name
+	Dip     *DipComparison             `json:"dip"`               // every round's reloads pooled, closed model at saturation
+	OpenDip *DipComparison             `json:"open_dip"`          // the same in the open-model phase, at the fixed rate
+	Clients map[string]*ClientView     `json:"clients,omitempty"` // failed requests and change → serving, by strategy (the A/A repeat included)
 	Runs    map[string][]bench.Summary `json:"-"`
 }
 
@@ -254,6 +255,7 @@ func Compare(ctx context.Context, cfg Config) (*Run, error) {
 		pt.Metrics = aggregate(pt.Runs, cfg.Strategies, cfg.Baseline)
 		pt.Dip = poolDips(pt.Runs, cfg.Strategies, cfg.Baseline, closedShots)
 		pt.OpenDip = poolDips(pt.Runs, cfg.Strategies, cfg.Baseline, openShots)
+		pt.Clients = clientViews(pt.Runs)
 		run.Points = append(run.Points, pt)
 	}
 	run.Elapsed = time.Since(run.Started).Round(time.Second).String()
@@ -276,16 +278,16 @@ func fill(cfg *Config) error {
 	}
 	seen := map[string]bool{}
 	for _, s := range cfg.Strategies {
-		if _, err := strategies.Lookup(s); err != nil {
-			return err
+		if err := bench.CheckStrategy(s); err != nil {
+			return fmt.Errorf("compare: %w", err)
 		}
 		if seen[s] {
 			return fmt.Errorf("compare: strategy %q listed twice", s)
 		}
 		seen[s] = true
 	}
-	if _, err := strategies.Lookup(cfg.Baseline); err != nil {
-		return err
+	if err := bench.CheckStrategy(cfg.Baseline); err != nil {
+		return fmt.Errorf("compare: baseline: %w", err)
 	}
 	if !seen[cfg.Baseline] {
 		cfg.Strategies = append([]string{cfg.Baseline}, cfg.Strategies...)
@@ -356,7 +358,7 @@ func aggregate(runs map[string][]bench.Summary, strats []string, baseline string
 		values := func(name string) []float64 {
 			var vs []float64
 			for _, s := range runs[name] {
-				vs = append(vs, m.Value(s))
+				vs = append(vs, m.value(s))
 			}
 			return vs
 		}
@@ -366,9 +368,26 @@ func aggregate(runs map[string][]bench.Summary, strats []string, baseline string
 			mr.Strategies[name] = &st
 		}
 		judgeFamily(mr.Strategies, strats, baseline, mr.Noise, m.Better)
+		if internalMetrics[m.Name] {
+			for _, name := range strats {
+				if st := mr.Strategies[name]; st != nil && isExternal(runs[name]) && name != baseline {
+					st.Verdict, st.WhyNoDiff = "not available", bench.NotAvailable
+				}
+			}
+		}
 		out[m.Name] = mr
 	}
 	return out
+}
+
+// isExternal reports whether runs are an external target's.
+func isExternal(runs []bench.Summary) bool {
+	for _, s := range runs {
+		if s.External != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func parseDuration(v string) (float64, error) {

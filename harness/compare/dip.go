@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"encoding/json"
 	"math"
 
 	"github.com/reloadlab/reloadlab/harness/analysis"
@@ -23,6 +24,20 @@ type DipStat struct {
 	P       stats.Num      `json:"p"`
 	PHolm   stats.Num      `json:"p_holm"`
 	Verdict string         `json:"verdict"` // "baseline", "better", "worse", "no difference"
+	// External marks an external target's runs (an anchor): it has no CPU
+	// accounting, controls or stages, so those fields are null.
+	External bool `json:"external,omitempty"`
+}
+
+// MarshalJSON encodes the stat; an external target's CPU accounting and
+// stages, which it cannot have, are null rather than zero.
+func (d DipStat) MarshalJSON() ([]byte, error) {
+	type plain DipStat // no methods: no recursion
+	b, err := json.Marshal(plain(d))
+	if err != nil || !d.External {
+		return b, err
+	}
+	return bench.NullJSONKeys(b, "reload.cpu_ms", "identical.cpu_ms", "reject.cpu_ms", "stages")
 }
 
 // DipComparison is the QPS dip of every strategy at one point.
@@ -59,10 +74,12 @@ func poolDips(runs map[string][]bench.Summary, strats []string, baseline string,
 	scale := 100 / dc.SampleMs
 	shots := map[string]map[string][]analysis.ShotCost{} // strategy → kind → every shot
 	groups := map[string]map[string][][]float64{}        // strategy → kind → per-run lost ms
+	external := map[string]bool{}
 	for name, ss := range runs {
 		var all []analysis.ShotCost
 		groups[name] = map[string][][]float64{}
 		for _, s := range ss {
+			external[name] = external[name] || s.External != nil
 			cs := pick(s)
 			all = append(all, cs...)
 			for kind, kc := range analysis.ByKind(cs) {
@@ -94,7 +111,11 @@ func poolDips(runs map[string][]bench.Summary, strats []string, baseline string,
 		twoLevel(&ds.Reload, g[analysis.KindReload])
 		twoLevel(&ds.Identical, g[analysis.KindIdentical])
 		twoLevel(&ds.Reject, g[analysis.KindReject])
-		if ds.Reload.N > 0 {
+		if external[name] {
+			// No CPU accounting to predict from, no controls to split by.
+			ds.External = true
+			ds.Reload.PredictedPP, ds.Reload.PredictedWithGCPP = stats.Num(math.NaN()), stats.Num(math.NaN())
+		} else if ds.Reload.N > 0 {
 			ds.Stages = analysis.Decompose(by, ds.Reload)
 			// The stages' intervals too: differences between kinds, run by run.
 			if len(ds.Stages) == 4 {

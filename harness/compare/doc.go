@@ -34,6 +34,19 @@
 // is reported as real only when the Holm-adjusted p < 0.05 and the ratio
 // lies beyond the floor; otherwise "no difference".
 //
+// # External targets and what clients saw
+//
+// Anchors (bench.IsAnchor: nginx, caddy) may be listed among the
+// strategies: they run in the same rotation against the same baseline and
+// A/A floor, with the harness's own reload windows (package bench). The
+// metrics only the lab's target reports (internalMetrics) are NaN for them
+// and judged "not available"; their dips carry no prediction or stages.
+// Every point also has a ClientView per strategy: the load's failed
+// requests and connection resets/EOFs in reload windows and overall, and
+// change → serving time — write → applied for the lab's strategies (their
+// reload events), change → first new-version and → last old-version
+// response for anchors (the probe).
+//
 // # Sweeps
 //
 // Sweep "keys" repeats the comparison at 1k, 10k and 100k keys, sweep

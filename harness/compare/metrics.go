@@ -42,6 +42,23 @@ var metrics = []Metric{
 	{"mutex-wait-window", "lock wait in reload windows (/sync/mutex/wait/total)", "ms/s", "lower", func(s bench.Summary) float64 { return s.Results.MutexWait.Window }, "reload-mutex-wait-ns/s", 1e6},
 }
 
+// internalMetrics are the metrics only the lab's own target reports (its
+// reload events, runtime/metrics, torn-request check): for an external
+// target's runs they are NaN — not available — never zero.
+var internalMetrics = map[string]bool{
+	"torn": true, "apply": true, "detect": true, "gc-pause-window": true, "gc-pause-max-window": true,
+	"sched-wait-p99-window": true, "mutex-wait-window": true,
+}
+
+// value returns m's value for run s: NaN for a metric an external target
+// cannot report.
+func (m Metric) value(s bench.Summary) float64 {
+	if s.External != nil && internalMetrics[m.Name] {
+		return math.NaN()
+	}
+	return m.Value(s)
+}
+
 // Metrics returns the compared metrics.
 func Metrics() []Metric { return append([]Metric(nil), metrics...) }
 

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/reloadlab/reloadlab/harness/bench"
 	"github.com/reloadlab/reloadlab/harness/mdtable"
 	"github.com/reloadlab/reloadlab/harness/plots"
 	"github.com/reloadlab/reloadlab/harness/results"
@@ -94,7 +95,7 @@ func writeBench(path string, run *Run) error {
 				}
 				res := &benchfmt.Result{Name: benchfmt.Name(n), Iters: max(1, s.Results.Throughput.Requests)}
 				for _, m := range metrics {
-					if v := m.Value(s) * m.BenchScale; finite(v) {
+					if v := m.value(s) * m.BenchScale; finite(v) {
 						res.Values = append(res.Values, benchfmt.Value{Value: v, Unit: m.BenchUnit})
 					}
 				}
@@ -225,7 +226,9 @@ func dipTable(b *strings.Builder, run *Run, dc, open *DipComparison) {
 	}
 	cells := []string{"whole reload"}
 	for _, name := range run.Strategies {
-		if ds := dc.Strategies[name]; ds != nil {
+		if ds := dc.Strategies[name]; ds != nil && ds.External {
+			cells = append(cells, fmt.Sprintf("%s (–)", estCell(ds.Reload.LostMs)))
+		} else if ds != nil {
 			cells = append(cells, fmt.Sprintf("%s (%s)", estCell(ds.Reload.LostMs), format(ds.Reload.CPU.Total)))
 		} else {
 			cells = append(cells, "–")
@@ -246,11 +249,22 @@ func markdown(run *Run) string {
 	}
 	fmt.Fprintf(&b, "%d rounds; each round runs every strategy once in a rotated order, plus `%s` a second time (the A/A pair, whose difference is the noise floor). Each run: `lab bench` for %s (warm-up %.0f%%, closed-model throughput %.0f%% with reloads and their controls, open-model latency %.0f%% at a fixed %d req/s = %.0f%% of the baseline's capacity — %s), %d keys, a write every %s with the `%s` pattern, %s of CPU work per request, %s, no diagnosis phase.\n\n",
 		run.Repeat, run.Baseline, run.RunDuration, 100*run.Fractions.Warmup, 100*run.Fractions.Throughput, 100*run.Fractions.Latency, run.Rate, 100*run.Utilization, run.RateSource, run.Keys, run.ReloadEvery, run.Pattern, run.RequestWork, cpus)
+	var anchors []string
+	for _, s := range run.Strategies {
+		if bench.IsAnchor(s) {
+			anchors = append(anchors, "`"+s+"`")
+		}
+	}
+	if len(anchors) > 0 {
+		fmt.Fprintf(&b, "%s: external targets (package anchors), started pinned to the target's CPUs and changed with their own reload every %s instead of a config write; they get no controls and no diagnosis. Their reload windows are the harness's own, [change issued − 10 ms, first new-version response + 40 ms] (a probe separate from the load reads the version header), and the metrics only the lab's own target reports (reload events, runtime/metrics, torn requests, CPU accounting) are – for them: not available, never zero.\n\n",
+			strings.Join(anchors, ", "), run.ReloadEvery)
+	}
 	for _, pt := range run.Points {
 		if run.Sweep != "" {
 			fmt.Fprintf(&b, "## %s = %s\n\n", sweepKey(run.Sweep), pt.Value)
 		}
 		dipTable(&b, run, pt.Dip, pt.OpenDip)
+		clientTable(&b, run, pt.Clients)
 		b.WriteString("### Every other metric: median over rounds\n\n")
 		b.WriteString("Cells: median [confidence interval] over the rounds; `~` = no difference from the baseline; **better**/**worse** with the ratio of medians, the Mann-Whitney U p and its Holm-adjusted value. ")
 		if run.Repeat < 6 {

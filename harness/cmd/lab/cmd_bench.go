@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/reloadlab/reloadlab/harness/anchors"
 	"github.com/reloadlab/reloadlab/harness/bench"
+	"github.com/reloadlab/reloadlab/harness/target"
 	"github.com/reloadlab/reloadlab/harness/writepattern"
 	"github.com/reloadlab/reloadlab/strategies"
 	"github.com/reloadlab/reloadlab/strategies/store"
@@ -28,10 +31,28 @@ probe did not saturate); diagnosis 1/6 (flight recorder, block and mutex
 profiling, CPU profile) and goroutines 1/12 (closed model, goroutine profiles
 back to back); the last two are never used for headline numbers.
 
+External targets: -strategy=nginx or -strategy=caddy starts that server (harness/anchors;
+`+"`make anchors`"+` installs nginx and builds Caddy) pinned to the target's CPUs and
+changes it with its own reload; -target-url benches a service already running
+elsewhere, changed by -reload-cmd, -reload-url, -reload-signal or -reload-file.
+The harness learns when a change is served from the -version-header of the
+responses (a probe separate from the load) and skips what it cannot capture
+from outside (traces, profiles, runtime/metrics, the pipeline's stages): the
+summary lists it as not available.
+
 Presets: `+strings.Join(strategies.Names(), ", ")+`
+Anchors: `+strings.Join(anchors.Names(), ", ")+`
 Write patterns: `+strings.Join(writepattern.Names(), ", "), stderr)
 	var cfg bench.Config
-	fs.StringVar(&cfg.Strategy, "strategy", "atomic", "preset `name`")
+	fs.StringVar(&cfg.Strategy, "strategy", "atomic", "preset or anchor `name` ("+strings.Join(bench.StrategyNames(), ", ")+")")
+	fs.StringVar(&cfg.TargetURL, "target-url", "", "bench the service already running at this `URL` (a remote target, named \"remote\"); needs one of -reload-cmd, -reload-url, -reload-signal, -reload-file")
+	fs.StringVar(&cfg.ReloadCmd, "reload-cmd", "", "remote target: shell `command` run for each change ({version} and $RELOADLAB_VERSION are the version to serve)")
+	fs.StringVar(&cfg.ReloadURL, "reload-url", "", "remote target: `URL` POSTed for each change, body {\"version\":N} ({version} in the URL is replaced too)")
+	fs.StringVar(&cfg.ReloadSignal, "reload-signal", "", "remote target: `PID:SIG` sent for each change (e.g. 1234:HUP)")
+	fs.StringVar(&cfg.ReloadFile, "reload-file", "", "remote target: `file` rewritten (temporary file + rename) for each change with -reload-file-content")
+	fs.StringVar(&cfg.ReloadFileContent, "reload-file-content", "{version}\n", "remote target: the -reload-file's content ({version}: the version to serve)")
+	fs.StringVar(&cfg.VersionHeader, "version-header", target.DefaultVersionHeader, "external target: the response `header` naming the config version that answered")
+	fs.DurationVar(&cfg.ProbeEvery, "probe-every", target.DefaultProbeEvery, "external target: pace of the keep-alive version probe (a new-connection probe runs every 10ms)")
 	fs.StringVar(&cfg.Store, "store", "", "override the preset's store ("+strings.Join(store.Names(), ", ")+")")
 	fs.StringVar(&cfg.Trigger, "trigger", "", "override the preset's trigger ("+strings.Join(strategies.TriggerNames(), ", ")+")")
 	etcdEndpoints := fs.String("etcd-endpoints", os.Getenv("ETCD"), "the etcd trigger: comma-separated `host:port` list of an existing cluster (default $ETCD; empty: the run starts one member on loopback)")
@@ -64,9 +85,11 @@ Write patterns: `+strings.Join(writepattern.Names(), ", "), stderr)
 	if cfg.TargetCPUs, cfg.LoadCPUs, err = cpuFlags(*targetCPUs, *loadCPUs); err != nil {
 		return err
 	}
+	mixSet := false
+	fs.Visit(func(f *flag.Flag) { mixSet = mixSet || f.Name == "mix" })
 	for _, k := range strings.Split(*mix, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			cfg.Mix = append(cfg.Mix, k)
+		if k = strings.TrimSpace(k); k != "" && (mixSet || (!bench.IsAnchor(cfg.Strategy) && cfg.TargetURL == "")) {
+			cfg.Mix = append(cfg.Mix, k) // an external target's default mix is reloads only
 		}
 	}
 	cfg.Log = stderr

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/reloadlab/reloadlab/harness/anchors"
 	"github.com/reloadlab/reloadlab/harness/bench"
 	"github.com/reloadlab/reloadlab/harness/compare"
 	"github.com/reloadlab/reloadlab/strategies"
@@ -17,9 +18,10 @@ interleaved (each round runs every strategy once in a rotated order, plus the
 baseline a second time as an A/A pair that sets the noise floor), and write
 results/compare/{summary.md,summary.json,bench.txt,bars-*.png,timelines.png}.
 
-Presets: `+strings.Join(strategies.Names(), ", "), stderr)
+Presets: `+strings.Join(strategies.Names(), ", ")+`
+Anchors (external targets, only when listed in -strategies): `+strings.Join(anchors.Names(), ", "), stderr)
 	var cfg compare.Config
-	list := fs.String("strategies", "", "comma-separated presets (default: all)")
+	list := fs.String("strategies", "", "comma-separated presets and anchors (default: every preset, no anchor), e.g. atomic,robust,nginx,caddy")
 	fs.StringVar(&cfg.Baseline, "baseline", compare.DefaultBaseline, "reference strategy, also run twice per round as the A/A pair")
 	fs.IntVar(&cfg.Repeat, "repeat", 0, "rounds (default 6: Holm over eight strategies needs them; also with -quick)")
 	fs.BoolVar(&cfg.Quick, "quick", false, "short runs (6s) for tests and CI")

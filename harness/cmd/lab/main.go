@@ -57,6 +57,7 @@ func commands() []command {
 		{"list", "print presets, stores, triggers and write patterns", runList},
 		{"micro", "run the store micro benchmarks into results/micro", runMicro},
 		{"bench", "run one strategy under load while its config changes → results/<strategy>", runBench},
+		{"anchors", "install nginx and build Caddy for the nginx and caddy presets (external targets)", runAnchors},
 		{"compare", "every strategy, repeated and interleaved, with a noise floor → results/compare", runCompare},
 		{"calibrate", "sham reloads of known cost: what the QPS-dip estimator resolves → results/calibrate", runCalibrate},
 		{"viperenv", "viper's AutomaticEnv against os.Setenv in the article's order and others → results/viperenv", runViperEnv},
