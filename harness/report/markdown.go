@@ -5,10 +5,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/reloadlab/reloadlab/harness/analysis"
+	"github.com/reloadlab/reloadlab/harness/anchors"
 	"github.com/reloadlab/reloadlab/harness/bench"
 	"github.com/reloadlab/reloadlab/harness/compare"
 	"github.com/reloadlab/reloadlab/harness/detect"
@@ -61,6 +63,7 @@ func Markdown(in *Inputs, claims []Claim, vs []verdict.Verdict, verdictsSHA256 s
 	b.WriteString(microSection(in))
 	b.WriteString(sweepSection(in))
 	b.WriteString(fleetSection(in))
+	b.WriteString(anchorsSection(in))
 	b.WriteString(benchSection(in))
 
 	b.WriteString("\n## 4. Method and limits\n\n")
@@ -212,9 +215,9 @@ func verdictSection(in *Inputs) string {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "**Store.** Compared with `%s` over %d interleaved rounds (`%s`, %d keys, a write every %s):\n\n", run.Baseline, run.Repeat, cmdCompare, run.Keys, run.ReloadEvery)
+	fmt.Fprintf(&b, "**Store.** Compared with `%s` over %d interleaved rounds (`%s`, %d keys, a write every %s; the anchors nginx and Caddy are in §3.6):\n\n", run.Baseline, run.Repeat, cmdCompare, run.Keys, run.ReloadEvery)
 	for _, s := range run.Strategies {
-		if s == run.Baseline {
+		if s == run.Baseline || slices.Contains(anchors.Names(), s) {
 			continue
 		}
 		w, bt := worse[s], better[s]
@@ -227,7 +230,7 @@ func verdictSection(in *Inputs) string {
 	}
 	clean := []string{}
 	for _, s := range run.Strategies {
-		if s != run.Baseline && len(worse[s]) == 0 {
+		if s != run.Baseline && len(worse[s]) == 0 && !slices.Contains(anchors.Names(), s) {
 			clean = append(clean, "`"+s+"`")
 		}
 	}
@@ -577,7 +580,7 @@ func sweepSection(in *Inputs) string {
 
 func benchSection(in *Inputs) string {
 	var b strings.Builder
-	b.WriteString("\n### 3.6 Single runs\n\n")
+	b.WriteString("\n### 3.7 Single runs\n\n")
 	names := make([]string, 0, len(in.Bench))
 	for n := range in.Bench {
 		names = append(names, n)

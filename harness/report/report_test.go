@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,4 +195,28 @@ func TestEmptyResultsDoNotPanic(t *testing.T) {
 	var md string
 	require.NotPanics(t, func() { md = Markdown(in, ledger.Claims(in), nil, "") })
 	assert.Contains(t, md, "## 2. Claims ledger")
+}
+
+// TestAnchorsSection renders the anchors table from a comparison that
+// holds nginx beside atomic, and says "not run" without one.
+func TestAnchorsSection(t *testing.T) {
+	num := func(v float64) stats.Num { return stats.Num(v) }
+	stat := func(m float64, verdict string) *compare.Stat {
+		return &compare.Stat{Median: m, Verdict: verdict}
+	}
+	run := &compare.Run{Baseline: "atomic", Strategies: []string{"atomic", "nginx"}, Command: "lab compare", Points: []compare.Point{{
+		Metrics: map[string]*compare.MetricResult{
+			"capacity":   {Strategies: map[string]*compare.Stat{"atomic": stat(1500, "baseline"), "nginx": stat(9000, "better")}},
+			"reload-p99": {Strategies: map[string]*compare.Stat{"atomic": stat(4, "baseline"), "nginx": stat(16, "worse")}},
+		},
+		Clients: map[string]*compare.ClientView{
+			"atomic": {WindowRequests: 100, ServingP50Ms: num(3), ServingP99Ms: num(9), LastOldP50Ms: num(math.NaN()), LastOldMaxMs: num(math.NaN())},
+			"nginx":  {External: true, WindowRequests: 200, WindowFailed: 7, WindowConnectionResets: 5, ServingP50Ms: num(24), ServingP99Ms: num(36), LastOldP50Ms: num(117), LastOldMaxMs: num(128)},
+		},
+	}}}
+	md := anchorsSection(&Inputs{Compare: run})
+	assert.Contains(t, md, "| `nginx` | 9000 req/s (better) | not available | 16.0 ms (worse) | 7 of 200 | 5 |")
+	assert.Contains(t, md, "`nginx`: 7 failed request(s) in reload windows (5 connection resets/EOFs) against 0 for `atomic`; old-version responses for up to 128 ms after the change; capacity ×6.00")
+	run.Strategies = []string{"atomic"}
+	assert.Contains(t, anchorsSection(&Inputs{Compare: run}), "Not run: the committed comparison holds no anchor")
 }

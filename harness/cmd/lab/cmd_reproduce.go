@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/reloadlab/reloadlab/harness/anchors"
+	"github.com/reloadlab/reloadlab/strategies"
 	"io"
 	"os"
 	"path/filepath"
@@ -66,7 +68,8 @@ committed).`, stderr)
 		*skipCompare, *skipDetect = true, true
 	}
 	if !*skipCompare {
-		run, err = compare.Compare(ctx, compare.Config{Quick: true, Out: filepath.Join(*out, "raw", "compare"), Log: stderr, CommandLine: "lab reproduce (quick compare)"})
+		strats := reproduceStrategies(ctx, vf.Verdicts, stderr)
+		run, err = compare.Compare(ctx, compare.Config{Quick: true, Strategies: strats, Out: filepath.Join(*out, "raw", "compare"), Log: stderr, CommandLine: "lab reproduce (quick compare)"})
 		if err != nil {
 			return err
 		}
@@ -155,4 +158,36 @@ func readRerun(dir string) (*compare.Run, *detect.Matrix, error) {
 		}
 	}
 	return &run, &m, nil
+}
+
+// reproduceStrategies returns the strategies the quick compare re-runs:
+// the lab's presets, and each anchor (nginx, caddy) that the verdicts name
+// and that can run here without installing or building anything (make
+// anchors does that). An anchor left out is said so; its verdicts are
+// then "not checked (not in the re-run)", never a failure.
+func reproduceStrategies(ctx context.Context, vs []verdict.Verdict, log io.Writer) []string {
+	named := map[string]bool{}
+	for _, v := range vs {
+		if v.Kind == verdict.KindCompare {
+			named[v.Strategy] = true
+		}
+	}
+	out := strategies.Names()
+	for _, a := range anchors.Names() {
+		if !named[a] {
+			continue
+		}
+		reason := anchors.Available(ctx, a)
+		if reason == "" && a == anchors.NameCaddy {
+			if _, ok := anchors.CaddyCached(ctx, ""); !ok {
+				reason = "Caddy is not built yet (make anchors builds it, about 3 minutes)"
+			}
+		}
+		if reason != "" {
+			fmt.Fprintf(log, "reproduce: %s left out of the quick compare: %s; its verdicts are not checked\n", a, reason)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
