@@ -17,20 +17,26 @@ type Series struct {
 	Updates  int     `json:"updates"`
 	Interval float64 `json:"interval_ms"` // mean time between updates (±20% jitter)
 
-	// Convergence: change made → every replica applied it, per update
-	// (ms). Missing for an update some replica never applied.
+	// Convergence: change issued (the put or the file write began) →
+	// every replica applied it, per update (ms). Missing for an update
+	// some replica never applied.
 	Convergence []float64 `json:"convergence_ms"`
 	// Skew: first replica applied → last replica applied, per update (ms).
 	Skew []float64 `json:"skew_ms"`
-	// Apply: change made → one replica applied it, per replica and update
-	// (ms), and its parts: the source's own delay (change made → the
-	// trigger saw it), the pipeline's CPU (read, parse, apply), and the
-	// rest of the run's wall time, which is waiting: for a CPU (16
-	// replicas share this machine's CPUs) or, for polling, nothing.
+	// Apply: change issued → one replica applied it, per replica and
+	// update (ms), and its parts: the source's own delay (change issued →
+	// the trigger saw it: the write or put itself, then the notification),
+	// the pipeline's CPU (read, parse, apply), and the rest of the run's
+	// wall time, which is waiting: for a CPU (the replicas share this
+	// machine's CPUs).
 	Apply       []float64 `json:"apply_ms"`
 	SourceDelay []float64 `json:"source_delay_ms"`
 	RunCPU      []float64 `json:"run_cpu_ms"`
 	RunWait     []float64 `json:"run_wait_ms"`
+	// Write is the harness's write or put call per update (ms): the
+	// rename pattern's write, fsync, rename and directory fsync, or an etcd
+	// Put's round trip (a raft commit).
+	Write []float64 `json:"write_ms"`
 
 	Missed      int `json:"missed"`       // (replica, update) pairs never applied
 	Torn        int `json:"torn"`         // applied content whose hash no update wrote
@@ -139,6 +145,7 @@ func analyse(source string, keys int, every time.Duration, ups []Update, logs []
 		}
 	}
 	for _, u := range ups {
+		s.Write = append(s.Write, ms(u.End.Sub(u.Start)))
 		var lo, hi time.Time
 		all := true
 		for r := range logs {
@@ -148,8 +155,8 @@ func analyse(source string, keys int, every time.Duration, ups []Update, logs []
 				all = false
 				continue
 			}
-			s.Apply = append(s.Apply, ms(e.ApplyEnd.Sub(u.End)))
-			s.SourceDelay = append(s.SourceDelay, ms(e.Detected.Sub(u.End)))
+			s.Apply = append(s.Apply, ms(e.ApplyEnd.Sub(u.Start)))
+			s.SourceDelay = append(s.SourceDelay, ms(e.Detected.Sub(u.Start)))
 			cpu := e.CPU.Read + e.CPU.Parse + e.CPU.Apply
 			s.RunCPU = append(s.RunCPU, ms(cpu))
 			s.RunWait = append(s.RunWait, ms(e.ApplyEnd.Sub(e.Detected)-cpu))
@@ -161,7 +168,7 @@ func analyse(source string, keys int, every time.Duration, ups []Update, logs []
 			}
 		}
 		if all && !hi.IsZero() {
-			s.Convergence = append(s.Convergence, ms(hi.Sub(u.End)))
+			s.Convergence = append(s.Convergence, ms(hi.Sub(u.Start)))
 			s.Skew = append(s.Skew, ms(hi.Sub(lo)))
 		}
 	}

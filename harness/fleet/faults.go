@@ -48,7 +48,7 @@ type Fault struct {
 	// continued) to every replica serving the newest version; 0 where the
 	// fault has no end to recover from (kill-leader: updates go on).
 	RecoverMs float64 `json:"recover_ms"`
-	// MaxConvergenceMs is the longest convergence (put returned → every
+	// MaxConvergenceMs is the longest convergence (put issued → every
 	// replica applied) of the fault's updates that every replica applied.
 	MaxConvergenceMs float64 `json:"max_convergence_ms"`
 	// Compacted counts replicas whose events say they re-read after a

@@ -12,7 +12,7 @@
 // Every replica is a real target process (targets/httpsvc); every etcd
 // member is a real etcd (package etcdcluster). Convergence is read from
 // the replicas' own event logs (Event.ApplyEnd, on this machine's clock)
-// against the time each change was made, so polling the replicas does not
+// against the time each change was issued, so polling the replicas does not
 // load them while they converge.
 package fleet
 
@@ -116,7 +116,7 @@ func interval(keys, replicas int) time.Duration {
 type Update struct {
 	Version  int64     `json:"version"`
 	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"` // the write or put returned: the change is made
+	End      time.Time `json:"end"` // the write or put returned
 	Revision int64     `json:"revision,omitempty"`
 	Hash     string    `json:"hash"`
 }

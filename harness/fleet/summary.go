@@ -103,7 +103,7 @@ func (s *Summary) plot(path string) error {
 		}
 		series = append(series, plots.Series{Name: fmt.Sprintf("%s, %d replica(s), %s keys", x.Source, x.Replicas, mdtable.Thousands(x.Keys)), Points: pts})
 	}
-	title := fmt.Sprintf("Convergence: change made → all %d replicas serving it (CDF over %d updates)", s.Replicas, s.Updates)
+	title := fmt.Sprintf("Convergence: change issued → all replicas serving it (CDF over %d updates)", s.Updates)
 	return plots.Lines(path, title, "convergence time (ms)", "share of updates converged", series, true)
 }
 
@@ -122,17 +122,20 @@ func (s *Summary) Markdown() string {
 		fmt.Fprintf(&b, "- `%s`: %s.\n", n, s.Sources[n])
 	}
 	b.WriteString("\nA source is measured first with one replica alone (no contention for CPUs: what the source itself costs), then with the whole fleet.\n")
-	fmt.Fprintf(&b, "\nEvery replica is a target process (`targets/httpsvc`), all sharing this machine's %d CPUs with each other, the harness and etcd. %d updates per source and size, one every interval (±20%%): long enough for every replica to parse each update before the next, so a watch-based source has no reason to coalesce two; content polling every 250 ms can still see two updates in one interval and apply only the second. Convergence is the time from the change being made (the put or the rename returned) to the last replica's apply, read from the replicas' event logs.\n\n", s.Machine.NumCPU, s.Updates)
-	b.WriteString(mdtable.Header("source", "replicas", "keys", "interval", "convergence p50 / p99", "skew p50 / p99", "one replica: source delay p50 / p99", "run CPU p50", "waiting p50 / p99", "missed", "final behind", "torn", "rejected", "reordered", "CPU idle per replica", "CPU per update per replica"))
+	fmt.Fprintf(&b, "\nEvery replica is a target process (`targets/httpsvc`), all sharing this machine's %d CPUs with each other, the harness and etcd. %d updates per source and size, one every interval (±20%%): long enough for every replica to parse each update before the next, so a watch-based source has no reason to coalesce two; content polling every 250 ms can still see two updates in one interval and apply only the second. Convergence is the time from the change being issued (the harness begins the put, or the file write) to the last replica's apply, read from the replicas' event logs: what an operator waits for after pressing the button, the source's own write included.\n\n", s.Machine.NumCPU, s.Updates)
+	b.WriteString(mdtable.Header("source", "replicas", "keys", "interval", "convergence p50 / p99", "skew p50 / p99", "write/put call p50", "one replica: source delay p50 / p99", "run CPU p50", "waiting p50 / p99", "missed", "final behind", "torn", "rejected", "reordered", "CPU idle per replica", "CPU per update per replica"))
 	for _, x := range s.Series {
 		b.WriteString(mdtable.Row(x.Source, fmt.Sprint(x.Replicas), mdtable.Thousands(x.Keys), mdtable.Millis(x.Interval),
-			pair(x.Convergence), pair(x.Skew), pair(x.SourceDelay), fmtMs(quantile(x.RunCPU, 0.5))+" ms", pair(x.RunWait),
+			pair(x.Convergence), pair(x.Skew), fmtMs(quantile(x.Write, 0.5))+" ms", pair(x.SourceDelay), fmtMs(quantile(x.RunCPU, 0.5))+" ms", pair(x.RunWait),
 			fmt.Sprint(x.Missed), fmt.Sprint(x.FinalBehind), fmt.Sprint(x.Torn), fmt.Sprint(x.Rejected), fmt.Sprint(x.Reordered),
 			fmt.Sprintf("%.2f ms/s", x.CPU.IdleMsPerS), fmt.Sprintf("%.1f ms", x.CPU.PerUpdateMs)))
 	}
-	b.WriteString("\nColumns: *convergence* and *skew* are per update (all replicas); *source delay* is per replica and update: change made → the replica's trigger saw it (negative when the replica saw it before the writer's call returned: the rename pattern fsyncs the directory after the rename, and an etcd put returns after watchers may have been sent the event); *run CPU* is the pipeline's own CPU (read, parse, validate, apply; the thread's CPU clock); *waiting* is the rest of the run's wall time (trigger saw it → applied, less run CPU): time runnable without a CPU, since the replicas share the machine's CPUs. *Missed*: (replica, update) pairs never applied (skipped for a later one, or lost); *final behind*: replicas not serving the last update at the end, which is what a lost update leaves; *torn*: applied content no update wrote; *reordered*: an applied run with a lower revision or version than the run before it.\n\n")
-	if len(s.Series) > 0 {
-		fmt.Fprintf(&b, "CPU: %s.\n\n", s.Series[0].CPU.Note)
+	b.WriteString("\nColumns: *convergence* and *skew* are per update (all replicas); *write/put call* is the harness's own call (the rename pattern: write a temporary file, fsync, rename, fsync the directory; etcd: a Put, which returns once the raft log is committed); *source delay* is per replica and update: change issued → the replica's trigger saw it (the write itself, then the notification); *run CPU* is the pipeline's own CPU (read, parse, validate, apply; the thread's CPU clock); *waiting* is the rest of the run's wall time (trigger saw it → applied, less run CPU): time runnable without a CPU, since the replicas share the machine's CPUs. *Missed*: (replica, update) pairs never applied (skipped for a later one, or lost); *final behind*: replicas not serving the last update at the end, which is what a lost update leaves; *torn*: applied content no update wrote; *reordered*: an applied run with a lower revision or version than the run before it.\n\n")
+	for _, x := range s.Series {
+		if x.Replicas == s.Replicas {
+			fmt.Fprintf(&b, "CPU: %s.\n\n", x.CPU.Note)
+			break
+		}
 	}
 	for _, x := range s.Series {
 		if x.Article != nil {

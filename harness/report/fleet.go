@@ -25,12 +25,12 @@ func fleetSection(in *Inputs) string {
 		}
 	}
 	b.WriteString(strings.Join(src, "; "))
-	b.WriteString(". Convergence: the change made (put or rename returned) → the last replica applied it, from the replicas' event logs. Full table and the decomposition of each replica's delay: [results/fleet/summary.md](results/fleet/summary.md); figure: `results/fleet/convergence.png` (CDF per source).\n\n")
-	b.WriteString(mdtable.Header("source", "replicas", "keys", "convergence p50 / p99", "skew p50", "source delay p99", "waiting for a CPU p99", "missed / final behind / torn / reordered", "CPU per replica: idle, per update"))
+	b.WriteString(". Convergence: the change issued (the harness begins the put or the file write) → the last replica applied it, from the replicas' event logs. Full table and the decomposition of each replica's delay: [results/fleet/summary.md](results/fleet/summary.md); figure: `results/fleet/convergence.png` (CDF per source).\n\n")
+	b.WriteString(mdtable.Header("source", "replicas", "keys", "convergence p50 / p99", "skew p50", "write/put call p50", "source delay p99", "waiting for a CPU p99", "missed / final behind / torn / reordered", "CPU per replica: idle, per update"))
 	for _, s := range f.Series {
 		b.WriteString(mdtable.Row(s.Source, fmt.Sprint(s.Replicas), mdtable.Thousands(s.Keys),
 			mdtable.Millis(fleet.Quantile(s.Convergence, 0.5))+" / "+mdtable.Millis(fleet.Quantile(s.Convergence, 0.99)),
-			mdtable.Millis(fleet.Quantile(s.Skew, 0.5)), mdtable.Millis(fleet.Quantile(s.SourceDelay, 0.99)), mdtable.Millis(fleet.Quantile(s.RunWait, 0.99)),
+			mdtable.Millis(fleet.Quantile(s.Skew, 0.5)), mdtable.Millis(fleet.Quantile(s.Write, 0.5)), mdtable.Millis(fleet.Quantile(s.SourceDelay, 0.99)), mdtable.Millis(fleet.Quantile(s.RunWait, 0.99)),
 			fmt.Sprintf("%d / %d / %d / %d", s.Missed, s.FinalBehind, s.Torn, s.Reordered),
 			fmt.Sprintf("%.2f ms/s, %.1f ms", s.CPU.IdleMsPerS, s.CPU.PerUpdateMs)))
 	}

@@ -60,7 +60,7 @@ Sources: `+strings.Join(fleet.SourceNames(), ", "), stderr)
 		}
 	}
 	cfg.Log = stderr
-	cfg.CommandLine = "lab fleet " + strings.Join(args, " ")
+	cfg.CommandLine = strings.TrimSpace("lab fleet " + strings.Join(args, " "))
 	start := time.Now()
 	sum, err := fleet.Run(ctx, cfg)
 	if err != nil {
