@@ -90,7 +90,8 @@ func TestAnalyse(t *testing.T) {
 		{ev(2, 10, "hX", 3, 21)},
 	}
 	s := analyse(SourceEtcd, 10, time.Second, ups, logs)
-	assert.Equal(t, []float64{20}, s.Convergence, "update 2: last apply at 21 ms, made at 1 ms")
+	assert.Equal(t, []float64{21}, s.Convergence, "update 2: last apply at 21 ms, issued at 0 ms")
+	assert.Equal(t, []float64{1, 1}, s.Write, "each write call took 1 ms")
 	assert.Equal(t, []float64{16}, s.Skew)
 	assert.Equal(t, 1, s.Missed)
 	assert.Equal(t, 1, s.Torn)
