@@ -234,7 +234,9 @@ func TestResolve(t *testing.T) {
 		{name: "override store", preset: "robust", store: "syncmap", wantName: "syncmap+robust", wantStore: "syncmap", wantTrig: "robust"},
 		{name: "unknown preset", preset: "rcu", err: "valid: atomic, lockmap, lockswap, syncmap, lockparse, polling, signal, robust"},
 		{name: "unknown store", preset: "atomic", store: "btree", err: "valid: lockmap, lockswap, syncmap, lockparse, atomic"},
-		{name: "unknown trigger", preset: "atomic", trigger: "kqueue", err: "valid: fsnotify, dirwatch, poll, pollhash, signal, robust"},
+		{name: "unknown trigger", preset: "atomic", trigger: "kqueue", err: "valid: fsnotify, dirwatch, poll, pollhash, signal, robust, etcd"},
+		{name: "etcd preset", preset: "etcd", wantName: "etcd", wantStore: "atomic", wantTrig: "etcd"},
+		{name: "etcd trigger on another store", preset: "lockmap", trigger: "etcd", wantName: "lockmap+etcd", wantStore: "lockmap", wantTrig: "etcd"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,7 +254,23 @@ func TestResolve(t *testing.T) {
 			assert.NotEmpty(t, s.Description)
 		})
 	}
-	assert.Equal(t, []string{"atomic", "lockmap", "lockswap", "syncmap", "lockparse", "polling", "signal", "robust"}, Names())
+	assert.Equal(t, []string{"atomic", "lockmap", "lockswap", "syncmap", "lockparse", "polling", "signal", "robust", "etcd"}, Names())
+}
+
+// TestEtcdNeedsItsSettings: the etcd trigger cannot be built without
+// endpoints and a key, and says so.
+func TestEtcdNeedsItsSettings(t *testing.T) {
+	t.Parallel()
+	s, err := Lookup("etcd")
+	require.NoError(t, err)
+	_, err = s.NewReloader("etcd:/k")
+	require.ErrorContains(t, err, "needs endpoints and a key")
+	_, err = s.NewReloader("etcd:/k", WithEtcd([]string{"http://127.0.0.1:2379"}, ""))
+	require.ErrorContains(t, err, "needs endpoints and a key")
+	r, err := s.NewReloader("etcd:/k", WithEtcd([]string{"http://127.0.0.1:2379"}, "/k"))
+	require.NoError(t, err)
+	_, ok := r.Source()
+	assert.True(t, ok, "the etcd trigger delivers the config itself")
 }
 
 func TestPipelineRawApplierParsesInsideTheStore(t *testing.T) {
