@@ -92,6 +92,10 @@ func ClientConfig(endpoints []string, dialTimeout time.Duration) clientv3.Config
 	}
 }
 
+// errRewatch ends a watch that must be started again at once, from the
+// revision a re-read left in next (after a compaction).
+var errRewatch = errors.New("re-read after a compaction; watching again")
+
 // Option configures a Watch.
 type Option func(*Watch)
 
@@ -256,6 +260,10 @@ func (w *Watch) loop(ctx context.Context, cli *clientv3.Client, sink trigger.Sin
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, errRewatch) {
+			backoff = MinBackoff
+			continue // re-read after a compaction, already reported: watch again at once
+		}
 		if progressed {
 			backoff = MinBackoff
 		}
@@ -296,7 +304,7 @@ func (w *Watch) watchOnce(ctx context.Context, cli *clientv3.Client, sink trigge
 				Reason: fmt.Sprintf("etcd: history compacted to revision %d while watching %q from %d; re-read at revision %d", resp.CompactRevision, w.key, from, rev),
 				Seen:   seen, Rescan: true,
 			})
-			return true, nil // watch again from the re-read
+			return true, errRewatch // watch again from the re-read
 		}
 		if err := resp.Err(); err != nil {
 			return progressed, err

@@ -217,6 +217,19 @@ func TestCompactionWhileCutOff(t *testing.T) {
 		reasons = append(reasons, e.Reason)
 	}
 	assert.True(t, strings.Contains(strings.Join(reasons, "\n"), "history compacted"), "the re-read is recorded: %q", reasons)
+	// The re-read is a notice, not a trigger error: no error is recorded
+	// from the moment the compaction was seen.
+	var seen time.Time
+	for _, e := range r.Status(0).Events {
+		if strings.Contains(e.Reason, "history compacted") {
+			seen = e.Detected
+		}
+	}
+	for _, e := range r.Status(0).Events {
+		if e.Outcome == strategies.TriggerError && !e.Detected.Before(seen) {
+			t.Errorf("trigger error after the compaction was handled: %s", e.Error)
+		}
+	}
 }
 
 // TestThreeMembersOneKilled kills the member the replica's client may be
