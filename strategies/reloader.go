@@ -221,14 +221,21 @@ func (r *Reloader) loop() {
 type sink struct{ r *Reloader }
 
 // Fire coalesces notices: while one is pending, later ones are merged into
-// it, keeping the earliest detection time.
+// it, keeping the earliest detection time, and a rescan's reason.
 func (s sink) Fire(n trigger.Notice) {
 	r := s.r
 	r.pendMu.Lock()
 	if r.pending == nil {
 		r.pending = &n
-	} else if n.Seen.Before(r.pending.Seen) {
-		r.pending.Seen = n.Seen
+	} else {
+		if n.Seen.Before(r.pending.Seen) {
+			r.pending.Seen = n.Seen
+		}
+		if n.Rescan && !r.pending.Rescan {
+			// A rescan's reason says what was lost (an overflow, a
+			// compaction): keep it over an ordinary notice's.
+			r.pending.Rescan, r.pending.Reason = true, n.Reason
+		}
 	}
 	r.pendMu.Unlock()
 	select {

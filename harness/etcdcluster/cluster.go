@@ -75,10 +75,12 @@ type Member struct {
 	proc *memberProc // nil while stopped
 }
 
-// Running reports whether the member's process runs.
+// Running reports whether the member's process runs. Call it from the
+// goroutine that starts and stops members.
 func (m *Member) Running() bool { return m.proc != nil }
 
-// Pid returns the member's process id, 0 while stopped.
+// Pid returns the member's process id, 0 while stopped. Call it from the
+// goroutine that starts and stops members.
 func (m *Member) Pid() int {
 	if m.proc == nil {
 		return 0
@@ -202,10 +204,19 @@ func (c *Cluster) startMembers(ctx context.Context, ms []*Member) error {
 		return errors.Join(errs...)
 	}
 	c.mu.Lock()
-	for _, s := range up {
-		s.m.proc = s.p
+	closed := c.closed
+	if !closed {
+		for _, s := range up {
+			s.m.proc = s.p
+		}
 	}
 	c.mu.Unlock()
+	if closed {
+		for _, s := range up {
+			s.p.kill()
+		}
+		return errors.New("etcdcluster: closed while members were starting")
+	}
 	return nil
 }
 

@@ -136,6 +136,8 @@ func startMemberProc(ctx context.Context, sp memberSpec, timeout time.Duration) 
 	p := &memberProc{cmd: cmd, done: make(chan struct{})}
 	ready := make(chan bool, 1)
 	go func() {
+		// Read stdout to its end, then Wait: Wait closes the pipe, so it
+		// must not run while the pipe is still being read.
 		sc := bufio.NewScanner(out)
 		ok := false
 		for sc.Scan() {
@@ -147,8 +149,6 @@ func startMemberProc(ctx context.Context, sp memberSpec, timeout time.Duration) 
 		if !ok {
 			ready <- false
 		}
-	}()
-	go func() {
 		cmd.Wait()
 		close(p.done)
 	}()

@@ -42,6 +42,7 @@ type Series struct {
 	Torn        int `json:"torn"`         // applied content whose hash no update wrote
 	Rejected    int `json:"rejected"`     // runs that rejected what they read (a half-written file would be)
 	Reordered   int `json:"reordered"`    // applied runs whose revision or version is lower than the one before
+	Coalesced   int `json:"coalesced"`    // applied runs started by an earlier update's notice (left out of source delay and waiting)
 	FinalBehind int `json:"final_behind"` // replicas not serving the last update at the end
 
 	CPU CPUCost `json:"cpu"`
@@ -132,16 +133,16 @@ func analyse(source string, keys int, every time.Duration, ups []Update, logs []
 				applied[r][e.Version] = e
 			}
 		}
-		if len(evs) > 0 {
-			final := int64(0)
-			for _, e := range evs {
-				if e.Outcome == strategies.Applied {
-					final = e.Version
-				}
+		// A replica whose log holds no applied run (a fault's window in
+		// which it applied nothing) ends behind, too.
+		final := int64(0)
+		for _, e := range evs {
+			if e.Outcome == strategies.Applied {
+				final = e.Version
 			}
-			if final != ups[len(ups)-1].Version {
-				s.FinalBehind++
-			}
+		}
+		if final != ups[len(ups)-1].Version {
+			s.FinalBehind++
 		}
 	}
 	for _, u := range ups {
@@ -156,10 +157,17 @@ func analyse(source string, keys int, every time.Duration, ups []Update, logs []
 				continue
 			}
 			s.Apply = append(s.Apply, ms(e.ApplyEnd.Sub(u.Start)))
-			s.SourceDelay = append(s.SourceDelay, ms(e.Detected.Sub(u.Start)))
 			cpu := e.CPU.Read + e.CPU.Parse + e.CPU.Apply
 			s.RunCPU = append(s.RunCPU, ms(cpu))
-			s.RunWait = append(s.RunWait, ms(e.ApplyEnd.Sub(e.Detected)-cpu))
+			if e.Detected.Before(u.Start) {
+				// A coalesced run: an earlier notice, still pending, carried
+				// this update; its Detected is that notice's, so it says
+				// nothing about this update's source delay or wait.
+				s.Coalesced++
+			} else {
+				s.SourceDelay = append(s.SourceDelay, ms(e.Detected.Sub(u.Start)))
+				s.RunWait = append(s.RunWait, ms(e.ApplyEnd.Sub(e.Detected)-cpu))
+			}
 			if lo.IsZero() || e.ApplyEnd.Before(lo) {
 				lo = e.ApplyEnd
 			}
@@ -196,19 +204,27 @@ func cpuCost(c0, c1, c2 []time.Duration, idle, upd time.Duration, updates int) C
 func articleOutcome(st strategies.Status, ups []Update) *ArticleOutcome {
 	a := &ArticleOutcome{Serving: st.Version, Last: ups[len(ups)-1].Version, Applied: int(st.Reloads)}
 	first := ups[0].Start
+	unchanged, rejected := 0, 0
 	for _, e := range st.Events {
 		if e.Detected.Before(first) {
 			continue
 		}
-		if e.Outcome == strategies.Applied || e.Outcome == strategies.Unchanged || e.Outcome == strategies.Rejected {
+		switch e.Outcome {
+		case strategies.Applied:
 			a.Notices++
+		case strategies.Unchanged:
+			a.Notices++
+			unchanged++
+		case strategies.Rejected:
+			a.Notices++
+			rejected++
 		}
 	}
 	switch {
 	case a.Notices == 0:
 		a.Explains = "its watch delivered no event for the fleet's key"
 	case a.Applied == 0:
-		a.Explains = fmt.Sprintf("every one of its %d runs re-read the embedded file (fs.ReadFile(embedFS, path)) instead of the event's value, found the bytes it already served, and changed nothing: the fleet's puts never reach it", a.Notices)
+		a.Explains = fmt.Sprintf("its %d runs re-read the embedded file (fs.ReadFile(embedFS, path)) instead of the event's value: %d found the bytes it already served, %d were rejected; the fleet's puts never reached it", a.Notices, unchanged, rejected)
 	case a.Serving == a.Last:
 		a.Explains = "it applied the fleet's last version"
 	default:

@@ -40,8 +40,8 @@ type Fault struct {
 	// at the end.
 	FinalBehind int `json:"final_behind"`
 	// KeptServing is true when every replica served the last good version
-	// at every check during the fault (checked once a second); Checks
-	// counts the checks.
+	// at every check during the fault (checked once a second, in the
+	// etcd-down fault only); Checks counts the checks.
 	KeptServing bool `json:"kept_serving"`
 	Checks      int  `json:"checks"`
 	// RecoverMs is the time from the fault's end (members back, replica
@@ -52,7 +52,7 @@ type Fault struct {
 	// replica applied) of the fault's updates that every replica applied.
 	MaxConvergenceMs float64 `json:"max_convergence_ms"`
 	// Compacted counts replicas whose events say they re-read after a
-	// compaction ("history compacted").
+	// compaction ("history compacted"), each once.
 	Compacted int `json:"compacted"`
 	// TriggerErrors counts trigger-error events during the fault.
 	TriggerErrors int `json:"trigger_errors"`
@@ -123,6 +123,7 @@ func (g *faultRig) finish(ctx context.Context, f *Fault, ups []Update, since tim
 		f.RecoverMs = ms(at.Sub(recoverFrom))
 	}
 	logs := make([][]strategies.Event, len(g.reps))
+	compacted := make([]bool, len(g.reps))
 	for i, r := range g.reps {
 		evs, err := r.events(ctx)
 		if err != nil {
@@ -133,7 +134,8 @@ func (g *faultRig) finish(ctx context.Context, f *Fault, ups []Update, since tim
 				continue
 			}
 			logs[i] = append(logs[i], e)
-			if strings.Contains(e.Reason, "history compacted") && e.Outcome == strategies.Applied {
+			if strings.Contains(e.Reason, "history compacted") && !compacted[i] {
+				compacted[i] = true
 				f.Compacted++
 			}
 			if e.Outcome == strategies.TriggerError {
@@ -243,9 +245,12 @@ func (g *faultRig) leader(ctx context.Context) int {
 }
 
 func faultKillLeader(ctx context.Context, g *faultRig, _, _ time.Duration, steps int) (Fault, error) {
-	f := Fault{Name: "kill-leader", KeptServing: true}
-	lead := max(g.leader(ctx), 0)
-	f.What = fmt.Sprintf("SIGKILL the leader (member %d of 3) after %d updates, %d more updates while it is down, restart it, %d more; an update every 300 ms, each put retried for up to %v", lead, steps/2, steps, steps/2, putRetryFor)
+	f := Fault{Name: "kill-leader"}
+	lead, which := g.leader(ctx), "the leader"
+	if lead < 0 {
+		lead, which = 0, "member 0 (no leader was found)"
+	}
+	f.What = fmt.Sprintf("SIGKILL %s (member %d of 3) after %d updates, %d more updates while it is down, restart it, %d more; an update every 300 ms, each put retried for up to %v", which, lead, steps/2, steps, steps/2, putRetryFor)
 	since := time.Now()
 	var ups []Update
 	step := func(n int) {
@@ -324,7 +329,7 @@ func compactAfterStop(ctx context.Context, g *faultRig, f *Fault, subject, n int
 }
 
 func faultCompactStopped(ctx context.Context, g *faultRig, _, _ time.Duration, steps int) (Fault, error) {
-	f := Fault{Name: "compact-while-stopped", KeptServing: true}
+	f := Fault{Name: "compact-while-stopped"}
 	f.What = fmt.Sprintf("SIGSTOP replica 0, put %d updates, compact the history to the last revision (physical), SIGCONT it; its watch stream stays open meanwhile", steps/2)
 	since := time.Now()
 	ups, back, err := compactAfterStop(ctx, g, &f, 0, steps/2, nil)
@@ -335,7 +340,7 @@ func faultCompactStopped(ctx context.Context, g *faultRig, _, _ time.Duration, s
 }
 
 func faultCompactCutOff(ctx context.Context, g *faultRig, _, _ time.Duration, steps int) (Fault, error) {
-	f := Fault{Name: "compact-while-cut-off", KeptServing: true}
+	f := Fault{Name: "compact-while-cut-off"}
 	f.What = fmt.Sprintf("SIGSTOP replica 0, SIGKILL and restart all 3 members (its connection dies while it cannot notice), put %d updates, compact to the last revision, SIGCONT it: its watch must resume from a compacted revision", steps/2)
 	since := time.Now()
 	ups, back, err := compactAfterStop(ctx, g, &f, 0, steps/2, func() error {
@@ -349,7 +354,7 @@ func faultCompactCutOff(ctx context.Context, g *faultRig, _, _ time.Duration, st
 }
 
 func faultPause(ctx context.Context, g *faultRig, _, pause time.Duration, _ int) (Fault, error) {
-	f := Fault{Name: "replica-paused", KeptServing: true}
+	f := Fault{Name: "replica-paused"}
 	f.What = fmt.Sprintf("SIGSTOP replica 1 for %v while an update is put every 300 ms, then SIGCONT it", pause)
 	since := time.Now()
 	r := g.reps[min(1, len(g.reps)-1)]

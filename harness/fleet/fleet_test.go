@@ -99,4 +99,14 @@ func TestAnalyse(t *testing.T) {
 	assert.Zero(t, s.Reordered)
 	logs[0] = append(logs[0], ev(2, 10, "h2", 120, 130))
 	assert.Equal(t, 1, analyse(SourceEtcd, 10, time.Second, ups, logs).Reordered)
+
+	// A run whose notice predates the update (coalesced) counts for
+	// convergence but not for the source delay or the wait; a replica
+	// with no applied run at all ends behind.
+	coalesced := [][]strategies.Event{{ev(2, 10, "h2", 2, 5), ev(3, 11, "h3", 50, 140)}, {}}
+	c := analyse(SourceEtcd, 10, time.Second, ups, coalesced)
+	assert.Equal(t, 1, c.Coalesced)
+	assert.Equal(t, []float64{2}, c.SourceDelay, "only replica 0's update 2")
+	assert.Equal(t, 1, c.FinalBehind, "the replica that applied nothing")
+	assert.Equal(t, 2, c.Missed)
 }

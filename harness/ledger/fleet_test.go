@@ -33,7 +33,9 @@ func fleetCases() []ledgerCase {
 		return []*fleet.Series{solo(1), series(1000, 1, 20, 0), series(10000, 3, 400, 0)}
 	}
 	slow := func() []*fleet.Series {
-		return []*fleet.Series{solo(12), series(1000, 20, 90, 0), series(10000, 30, 400, 2)}
+		s := []*fleet.Series{solo(12), series(1000, 20, 90, 0), series(10000, 30, 400, 2)}
+		s[2].FinalBehind = 1
+		return s
 	}
 	clean := []fleet.Fault{{Name: "kill-leader"}, {Name: "replica-paused"}}
 	skips := []fleet.Fault{{Name: "kill-leader"}, {Name: "replica-paused", Skipped: 3}}

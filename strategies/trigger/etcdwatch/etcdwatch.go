@@ -167,7 +167,7 @@ func (w *Watch) Current() (trigger.Content, error) {
 	defer w.mu.Unlock()
 	if !w.present {
 		if w.deleted > 0 {
-			return trigger.Content{}, fmt.Errorf("etcd: key %q was deleted at revision %d; the config serving stays", w.key, w.deleted)
+			return trigger.Content{}, fmt.Errorf("etcd: key %q was deleted (absent at revision %d); the config serving stays", w.key, w.deleted)
 		}
 		return trigger.Content{}, fmt.Errorf("etcd: key %q does not exist", w.key)
 	}
@@ -260,6 +260,11 @@ func (w *Watch) loop(ctx context.Context, cli *clientv3.Client, sink trigger.Sin
 		if ctx.Err() != nil {
 			return
 		}
+		if cerr := cli.Ctx().Err(); cerr != nil {
+			// A client given by WithClient was closed under the trigger.
+			sink.Error(fmt.Errorf("etcd: the client was closed (%v); no longer watching %q", cerr, w.key))
+			return
+		}
 		if errors.Is(err, errRewatch) {
 			backoff = MinBackoff
 			continue // re-read after a compaction, already reported: watch again at once
@@ -290,8 +295,17 @@ func (w *Watch) watchOnce(ctx context.Context, cli *clientv3.Client, sink trigge
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	progressed := false
-	for resp := range cli.Watch(wctx, w.key, clientv3.WithRev(from)) {
+	for resp := range cli.Watch(wctx, w.key, clientv3.WithRev(from), clientv3.WithProgressNotify()) {
 		seen := time.Now()
+		if resp.IsProgressNotify() {
+			// The store moved on without touching the key: resume from
+			// there, so a compaction of those revisions is no reason to
+			// re-read after the next re-watch.
+			w.mu.Lock()
+			w.next = max(w.next, resp.Header.Revision+1)
+			w.mu.Unlock()
+			continue
+		}
 		if resp.CompactRevision != 0 || errors.Is(resp.Err(), rpctypes.ErrCompacted) {
 			rev, err := w.read(ctx, cli)
 			if err != nil {
@@ -315,11 +329,14 @@ func (w *Watch) watchOnce(ctx context.Context, cli *clientv3.Client, sink trigge
 		if len(resp.Events) == 0 {
 			continue
 		}
+		first, last, kept := w.apply(resp.Events)
+		if kept == 0 {
+			continue // a resumed stream repeated what was already seen
+		}
 		progressed = true
-		first, last := w.apply(resp.Events)
 		reason := fmt.Sprintf("etcd: %s %s at revision %d", last.Type, w.key, last.Kv.ModRevision)
-		if len(resp.Events) > 1 {
-			reason = fmt.Sprintf("etcd: %d events on %s, revisions %d-%d", len(resp.Events), w.key, first.Kv.ModRevision, last.Kv.ModRevision)
+		if kept > 1 {
+			reason = fmt.Sprintf("etcd: %d events on %s, revisions %d-%d", kept, w.key, first.Kv.ModRevision, last.Kv.ModRevision)
 		}
 		sink.Fire(trigger.Notice{Reason: reason, Seen: seen})
 	}
@@ -327,8 +344,8 @@ func (w *Watch) watchOnce(ctx context.Context, cli *clientv3.Client, sink trigge
 }
 
 // apply records events (in revision order) into the current value and
-// returns the first and the last.
-func (w *Watch) apply(evs []*clientv3.Event) (first, last *clientv3.Event) {
+// returns the first and the last new ones and how many were new.
+func (w *Watch) apply(evs []*clientv3.Event) (first, last *clientv3.Event, kept int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, ev := range evs {
@@ -336,6 +353,11 @@ func (w *Watch) apply(evs []*clientv3.Event) (first, last *clientv3.Event) {
 		if rev < w.next {
 			continue // already seen (a resumed stream may repeat)
 		}
+		if first == nil {
+			first = ev
+		}
+		last = ev
+		kept++
 		w.stats.Events++
 		switch ev.Type {
 		case mvccpb.PUT:
@@ -346,7 +368,7 @@ func (w *Watch) apply(evs []*clientv3.Event) (first, last *clientv3.Event) {
 		}
 		w.next = rev + 1
 	}
-	return evs[0], evs[len(evs)-1]
+	return first, last, kept
 }
 
 // closerFunc adapts a function to io.Closer.
