@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/reloadlab/reloadlab/internal/childproc"
 	"io"
 	"os"
 	"os/exec"
@@ -247,7 +248,7 @@ func (n *Nginx) writeChecked(ctx context.Context, dir string, version int64, bro
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, n.bin, "-t", "-q", "-p", dir+"/", "-c", next, "-e", "stderr")
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := withAffinity(n.cpus, cmd.Start)
+	err := childproc.WithAffinity(n.cpus, cmd.Start)
 	if err == nil {
 		err = cmd.Wait()
 	}

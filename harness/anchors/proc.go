@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/reloadlab/reloadlab/internal/childproc"
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
 )
 
 // proc is an anchor's main process, leader of its own process group, with
@@ -25,7 +24,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	pid    int
 	dir    string
-	stderr *tail
+	stderr *childproc.Tail
 	exited chan struct{}
 	// waitErr is set before exited is closed.
 	waitErr error
@@ -38,7 +37,7 @@ type proc struct {
 // startProc starts cmd pinned to cpus as the leader of a new process group
 // and arranges that cancelling ctx ends the group and removes dir.
 func startProc(ctx context.Context, cmd *exec.Cmd, cpus []int, dir string, log io.Writer) (*proc, error) {
-	p := &proc{cmd: cmd, dir: dir, stderr: newTail(40, log), exited: make(chan struct{}), ended: make(chan struct{})}
+	p := &proc{cmd: cmd, dir: dir, stderr: childproc.NewTail(40, log), exited: make(chan struct{}), ended: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	cmd.Stdout = p.stderr
 	// Setpgid makes the anchor's workers reachable as one group;
@@ -47,7 +46,7 @@ func startProc(ctx context.Context, cmd *exec.Cmd, cpus []int, dir string, log i
 	// Workers may hold stderr open after the master is gone; do not wait
 	// for them forever to finish copying it.
 	cmd.WaitDelay = 2 * time.Second
-	if err := withAffinity(cpus, cmd.Start); err != nil {
+	if err := childproc.WithAffinity(cpus, cmd.Start); err != nil {
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	p.pid = cmd.Process.Pid
@@ -171,66 +170,4 @@ func procStat(pid int) (state byte, pgrp int, ok bool) {
 func processAlive(pid int) bool {
 	state, _, ok := procStat(pid)
 	return ok && state != 'Z' && state != 'X'
-}
-
-// withAffinity runs fn on a locked OS thread whose affinity is cpus, then
-// restores the thread's mask, so that a process fn starts (and every
-// process that one forks) inherits cpus. A nil cpus just runs fn. It is
-// harness/target's withAffinity.
-func withAffinity(cpus []int, fn func() error) error {
-	if len(cpus) == 0 {
-		return fn()
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var old unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		return fmt.Errorf("read affinity: %w", err)
-	}
-	var set unix.CPUSet
-	for _, c := range cpus {
-		set.Set(c)
-	}
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return fmt.Errorf("set affinity %v: %w", cpus, err)
-	}
-	defer unix.SchedSetaffinity(0, &old)
-	return fn()
-}
-
-// tail keeps the last n lines written to it and copies everything to out.
-type tail struct {
-	mu    sync.Mutex
-	n     int
-	lines []string
-	part  string
-	out   io.Writer
-}
-
-func newTail(n int, out io.Writer) *tail { return &tail{n: n, out: out} }
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.out != nil {
-		t.out.Write(p)
-	}
-	s := t.part + string(p)
-	parts := strings.Split(s, "\n")
-	t.part = parts[len(parts)-1]
-	t.lines = append(t.lines, parts[:len(parts)-1]...)
-	if len(t.lines) > t.n {
-		t.lines = t.lines[len(t.lines)-t.n:]
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := strings.Join(t.lines, "\n")
-	if t.part != "" {
-		out += "\n" + t.part
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/reloadlab/reloadlab/internal/childproc"
 	"net/url"
 	"os"
 	"os/exec"
@@ -128,8 +129,8 @@ func startMemberProc(ctx context.Context, sp memberSpec, timeout time.Duration) 
 	if err != nil {
 		return nil, err
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
+	stderr := childproc.NewTail(20, nil)
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start member process: %w", err)
 	}
@@ -176,19 +177,4 @@ func (p *memberProc) kill() {
 		return
 	}
 	<-p.done
-}
-
-// limitedWriter keeps the first n bytes written to it.
-type limitedWriter struct {
-	w interface{ WriteString(string) (int, error) }
-	n int
-}
-
-func (l *limitedWriter) Write(b []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(b), l.n)
-		l.w.WriteString(string(b[:k]))
-		l.n -= k
-	}
-	return len(b), nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/reloadlab/reloadlab/internal/childproc"
 	"os"
 	"slices"
 	"strconv"
@@ -19,7 +20,7 @@ import (
 // changes its config with the anchor's own reload.
 type Anchor struct {
 	a   anchors.Anchor
-	out *tail
+	out *childproc.Tail
 
 	stopOnce sync.Once
 	stopErr  error
@@ -35,7 +36,7 @@ func StartAnchor(ctx context.Context, name string, opts anchors.Options) (*Ancho
 	if reason := anchors.Available(ctx, name); reason != "" {
 		return nil, fmt.Errorf("target: the %s anchor is unavailable: %s (`make anchors` installs nginx and builds Caddy)", name, reason)
 	}
-	out := newTail(40, opts.Log)
+	out := childproc.NewTail(40, opts.Log)
 	opts.Log = out
 	a, err := anchors.Start(ctx, name, opts)
 	if err != nil {

@@ -2,6 +2,7 @@ package target
 
 import (
 	"fmt"
+	"github.com/reloadlab/reloadlab/internal/childproc"
 	"os"
 	"runtime"
 	"slices"
@@ -29,14 +30,6 @@ func Split(n int) (load, target []int) {
 	return load, target
 }
 
-func cpuSet(cpus []int) unix.CPUSet {
-	var set unix.CPUSet
-	for _, c := range cpus {
-		set.Set(c)
-	}
-	return set
-}
-
 // PinSelf pins every existing thread of this process to cpus and sets
 // GOMAXPROCS to len(cpus); threads created later inherit the mask of the
 // thread that creates them. A nil cpus does nothing.
@@ -44,7 +37,7 @@ func PinSelf(cpus []int) error {
 	if len(cpus) == 0 {
 		return nil
 	}
-	set := cpuSet(cpus)
+	set := childproc.CPUSet(cpus)
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return fmt.Errorf("target: list threads: %w", err)
@@ -60,27 +53,6 @@ func PinSelf(cpus []int) error {
 	}
 	runtime.GOMAXPROCS(len(cpus))
 	return nil
-}
-
-// withAffinity runs fn on a locked OS thread whose affinity is cpus, then
-// restores the thread's previous mask. A process forked from fn inherits
-// cpus. A nil cpus just runs fn.
-func withAffinity(cpus []int, fn func() error) error {
-	if len(cpus) == 0 {
-		return fn()
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var old unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		return fmt.Errorf("target: read affinity: %w", err)
-	}
-	set := cpuSet(cpus)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return fmt.Errorf("target: set affinity %v: %w", cpus, err)
-	}
-	defer unix.SchedSetaffinity(0, &old)
-	return fn()
 }
 
 // Affinity returns the CPUs process pid may run on.

@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/reloadlab/reloadlab/internal/childproc"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -46,7 +46,7 @@ type Process struct {
 	CPUs []int
 
 	cmd    *exec.Cmd
-	stderr *tail
+	stderr *childproc.Tail
 	exited chan struct{}
 	err    error // set before exited is closed
 	client *Client
@@ -62,9 +62,9 @@ func Start(ctx context.Context, bin string, args []string, cpus []int, log io.Wr
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)
 	}
-	p := &Process{cmd: cmd, stderr: newTail(40, log), exited: make(chan struct{}), CPUs: cpus}
+	p := &Process{cmd: cmd, stderr: childproc.NewTail(40, log), exited: make(chan struct{}), CPUs: cpus}
 	cmd.Stderr = p.stderr
-	if err := withAffinity(cpus, cmd.Start); err != nil {
+	if err := childproc.WithAffinity(cpus, cmd.Start); err != nil {
 		return nil, fmt.Errorf("target: start %s: %w", bin, err)
 	}
 	p.PID = cmd.Process.Pid
@@ -154,41 +154,4 @@ func (p *Process) Stop(timeout time.Duration) error {
 func (p *Process) Kill() {
 	p.cmd.Process.Kill()
 	<-p.exited
-}
-
-// tail keeps the last n lines written to it and copies everything to out.
-type tail struct {
-	mu    sync.Mutex
-	n     int
-	lines []string
-	part  string
-	out   io.Writer
-}
-
-func newTail(n int, out io.Writer) *tail { return &tail{n: n, out: out} }
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.out != nil {
-		t.out.Write(p)
-	}
-	s := t.part + string(p)
-	parts := strings.Split(s, "\n")
-	t.part = parts[len(parts)-1]
-	t.lines = append(t.lines, parts[:len(parts)-1]...)
-	if len(t.lines) > t.n {
-		t.lines = t.lines[len(t.lines)-t.n:]
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := strings.Join(t.lines, "\n")
-	if t.part != "" {
-		out += "\n" + t.part
-	}
-	return out
 }
