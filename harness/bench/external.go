@@ -654,25 +654,7 @@ func summarizeProbe(probes []target.ProbeRecord, every time.Duration) ProbeSumma
 
 // writeExternalRaw writes the raw, git-ignored files of an external run.
 func (rn *run) writeExternalRaw(writes []analysis.Write, probes []target.ProbeRecord, timings []ChangeTiming) error {
-	st := rn.stage
-	write := func(name string, fn func(f *os.File) error) error {
-		tmp := st.Path(name + ".tmp")
-		f, err := os.Create(tmp)
-		if err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		if err := fn(f); err != nil {
-			f.Close()
-			return fmt.Errorf("bench: write %s: %w", name, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		if err := os.Rename(tmp, st.Path(name)); err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		return nil
-	}
+	write := rn.writeRawFile
 	if err := write("attack.bin", func(f *os.File) error { return load.WriteAttack(f, "reloadlab", rn.phases...) }); err != nil {
 		return err
 	}
@@ -826,17 +808,7 @@ func externalMarkdown(s Summary, timings []phaseTiming) string {
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "- Warning: %s\n", w)
 	}
-	b.WriteString("\nPhases: ")
-	for i, t := range timings {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		model := "closed"
-		if t.Open {
-			model = fmt.Sprintf("open %d req/s", t.Rate)
-		}
-		fmt.Fprintf(&b, "%s %.1f s (%s, %d requests)", t.Name, t.Ended.Sub(t.Began).Seconds(), model, t.Recs)
-	}
+	b.WriteString(phasesLine(timings, false))
 	b.WriteString(".\n")
 	return b.String()
 }

@@ -172,24 +172,30 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
+// writeRawFile writes one raw, git-ignored file of the stage through a
+// temporary name, so a failed write leaves no partial file under name.
+func (rn *run) writeRawFile(name string, fn func(f *os.File) error) error {
+	tmp := rn.stage.Path(name + ".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return fmt.Errorf("bench: write %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := os.Rename(tmp, rn.stage.Path(name)); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}
+
 // writeRaw writes the raw, git-ignored files.
 func (rn *run) writeRaw(events []strategies.Event, writes []analysis.Write, samples []telemetry.Sample) error {
-	st := rn.stage
-	write := func(name string, fn func(f *os.File) error) error {
-		tmp := st.Path(name + ".tmp")
-		f, err := os.Create(tmp)
-		if err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		if err := fn(f); err != nil {
-			f.Close()
-			return fmt.Errorf("bench: write %s: %w", name, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		return os.Rename(tmp, st.Path(name))
-	}
+	write := rn.writeRawFile
 	if err := write("attack.bin", func(f *os.File) error { return load.WriteAttack(f, "reloadlab", rn.phases...) }); err != nil {
 		return err
 	}

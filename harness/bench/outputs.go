@@ -327,17 +327,7 @@ func summaryMarkdown(s Summary, timings []phaseTiming, diag *diagnosis) string {
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "- Warning: %s\n", w)
 	}
-	b.WriteString("\nPhases: ")
-	for i, t := range timings {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		model := "closed"
-		if t.Open {
-			model = fmt.Sprintf("open %d req/s", t.Rate)
-		}
-		fmt.Fprintf(&b, "%s %.1f s (%s, shots %s, %d requests)", t.Name, t.Ended.Sub(t.Began).Seconds(), model, strings.Join(t.Mix, "/"), t.Recs)
-	}
+	b.WriteString(phasesLine(timings, true))
 	b.WriteString(".\n")
 	return b.String()
 }
@@ -353,4 +343,26 @@ func num(v float64, prec int) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.*f", prec, v)
+}
+
+// phasesLine is summary.md's "Phases:" sentence (without its final
+// period): each phase's length, load model and requests, and with shots
+// the kinds of write it dealt.
+func phasesLine(timings []phaseTiming, shots bool) string {
+	var b strings.Builder
+	b.WriteString("\nPhases: ")
+	for i, t := range timings {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		model := "closed"
+		if t.Open {
+			model = fmt.Sprintf("open %d req/s", t.Rate)
+		}
+		if shots {
+			model += ", shots " + strings.Join(t.Mix, "/")
+		}
+		fmt.Fprintf(&b, "%s %.1f s (%s, %d requests)", t.Name, t.Ended.Sub(t.Began).Seconds(), model, t.Recs)
+	}
+	return b.String()
 }
