@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/reloadlab/reloadlab/internal/ctxtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -258,7 +259,7 @@ func faultKillLeader(ctx context.Context, g *faultRig, _, _ time.Duration, steps
 			if u, ok := g.put(ctx, g.version+1, &f, putRetryFor); ok {
 				ups = append(ups, u)
 			}
-			sleep(ctx, 300*time.Millisecond)
+			ctxtime.Sleep(ctx, 300*time.Millisecond)
 		}
 	}
 	step(steps / 2)
@@ -282,7 +283,7 @@ func faultOutage(ctx context.Context, g *faultRig, outage, _ time.Duration, _ in
 	for time.Now().Before(end) {
 		g.put(ctx, g.version+1, &f, 0)
 		g.check(ctx, &f)
-		sleep(ctx, time.Second)
+		ctxtime.Sleep(ctx, time.Second)
 	}
 	if err := g.cluster.RestartAll(ctx); err != nil {
 		return f, err
@@ -321,7 +322,7 @@ func compactAfterStop(ctx context.Context, g *faultRig, f *Fault, subject, n int
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("fleet: compact to %d: %w", g.rev, err)
 	}
-	sleep(ctx, 500*time.Millisecond)
+	ctxtime.Sleep(ctx, 500*time.Millisecond)
 	if err := r.proc.Signal(syscall.SIGCONT); err != nil {
 		return nil, time.Time{}, err
 	}
@@ -367,7 +368,7 @@ func faultPause(ctx context.Context, g *faultRig, _, pause time.Duration, _ int)
 		if u, ok := g.put(ctx, g.version+1, &f, putRetryFor); ok {
 			ups = append(ups, u)
 		}
-		sleep(ctx, 300*time.Millisecond)
+		ctxtime.Sleep(ctx, 300*time.Millisecond)
 	}
 	if err := r.proc.Signal(syscall.SIGCONT); err != nil {
 		return f, err

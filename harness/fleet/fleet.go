@@ -21,6 +21,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/reloadlab/reloadlab/internal/ctxtime"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -225,7 +226,7 @@ func runSeries(ctx context.Context, cfg Config, bin, work, srcName string, keys,
 		return nil, err
 	}
 	idleStart := time.Now()
-	if err := sleep(ctx, idle); err != nil {
+	if err := ctxtime.Sleep(ctx, idle); err != nil {
 		return nil, err
 	}
 	cpu1, err := fleetCPU(reps)
@@ -250,7 +251,7 @@ func runSeries(ctx context.Context, cfg Config, bin, work, srcName string, keys,
 		u.End, u.Revision = time.Now(), rev
 		ups = append(ups, u)
 		// ±20% jitter, so the updates do not beat with a poll interval.
-		if err := sleep(ctx, time.Duration(float64(every)*(0.8+0.4*rng.Float64()))); err != nil {
+		if err := ctxtime.Sleep(ctx, time.Duration(float64(every)*(0.8+0.4*rng.Float64()))); err != nil {
 			return nil, err
 		}
 	}
@@ -283,18 +284,6 @@ func (c Config) idleFor() time.Duration {
 		return 500 * time.Millisecond
 	}
 	return idleFor
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // resultsPath joins a results file name to the stage.

@@ -2,6 +2,7 @@ package writepattern
 
 import (
 	"context"
+	"github.com/reloadlab/reloadlab/internal/ctxtime"
 	"os"
 	"path/filepath"
 	"time"
@@ -30,7 +31,7 @@ func models() []Pattern {
 				if _, err := f.Write(data[:len(data)/2]); err != nil {
 					return err
 				}
-				if err := sleep(ctx, SlowPause); err != nil {
+				if err := ctxtime.Sleep(ctx, SlowPause); err != nil {
 					return err
 				}
 				if _, err := f.Write(data[len(data)/2:]); err != nil {
@@ -107,7 +108,7 @@ func models() []Pattern {
 				if err := os.Remove(Path(dir, name)); err != nil {
 					return err
 				}
-				if err := sleep(ctx, DeleteGap); err != nil {
+				if err := ctxtime.Sleep(ctx, DeleteGap); err != nil {
 					return err
 				}
 				return writeNewSynced(Path(dir, name), data)

@@ -177,15 +177,3 @@ func one(fn func(ctx context.Context, dir, name string, data []byte) error) func
 		return [][]byte{data}, nil
 	}
 }
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

@@ -16,6 +16,7 @@ package rig
 
 import (
 	"context"
+	"github.com/reloadlab/reloadlab/internal/ctxtime"
 	"math"
 	"strings"
 	"time"
@@ -29,20 +30,9 @@ const ConfigName = "config.yaml"
 // its columns.
 const DefaultStartTimeout = 15 * time.Second
 
-// SleepCtx sleeps d or until ctx is done, returning ctx's error then.
-func SleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+// SleepCtx sleeps d or until ctx is done, returning ctx's error then
+// (ctxtime.Sleep).
+func SleepCtx(ctx context.Context, d time.Duration) error { return ctxtime.Sleep(ctx, d) }
 
 // MS returns d in milliseconds.
 func MS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
